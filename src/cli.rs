@@ -1,0 +1,563 @@
+//! The command line (DESIGN.md's CLI contract) and the top-level flow:
+//! plan sources, fetch, build the context, apply, report.
+//!
+//! Exit status: 0 applied or nothing to do, 2 invalid input (nothing of it
+//! applied), 1 any other failure.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use nanoserde::SerJson;
+
+use crate::cloudconfig::{self, Inputs};
+use crate::log::{write_all, Log};
+use crate::model::Context;
+use crate::source::{self, nocloud::read_host, Documents, FetchError, Spec};
+use crate::sysroot::apply::{self, Outcome};
+use crate::sysroot::root::Root;
+use crate::text::cmdline::{self, Cmdline};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const USAGE: &str =
+    "usage: egret apply    [--sysroot DIR] [--from SOURCE]... [--force] [--timeout SECS]
+       egret show     [--sysroot DIR] [--from SOURCE]... [--timeout SECS]
+       egret validate FILE...
+       egret --version | --help
+SOURCE: nocloud:DIR  injected[:DIR]
+        (configdrive, opennebula, fwcfg, smbios, ec2, openstack, gce: later releases)
+environment: EGRET_CMDLINE=FILE reads the kernel command line from FILE (default /proc/cmdline)
+";
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAIL: i32 = 1;
+pub const EXIT_INVALID: i32 = 2;
+
+const INITRD_RELEASE: &str = "/etc/initrd-release";
+const RESULT_JSON: &str = "/run/egret/result.json";
+const CONF: &str = "/etc/egret/egret.conf";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opts {
+    pub sysroot: Option<String>,
+    pub from: Vec<String>,
+    pub force: bool,
+    pub timeout: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Apply(Opts),
+    Show(Opts),
+    Validate(Vec<String>),
+    Version,
+    Help,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut it = args.iter();
+    let cmd = match it.next().map(String::as_str) {
+        None => return Err("no command given".to_owned()),
+        Some("--version" | "-V" | "version") => return Ok(Command::Version),
+        Some("--help" | "-h" | "help") => return Ok(Command::Help),
+        Some(c @ ("apply" | "show")) => c,
+        Some("validate") => {
+            let files: Vec<String> = it.cloned().collect();
+            if files.is_empty() {
+                return Err("validate needs at least one FILE".to_owned());
+            }
+            if let Some(f) = files.iter().find(|f| f.starts_with('-') && f.len() > 1) {
+                return Err(format!("unknown option `{f}`"));
+            }
+            return Ok(Command::Validate(files));
+        }
+        Some(other) => return Err(format!("unknown command `{other}`")),
+    };
+    let mut o = Opts::default();
+    while let Some(a) = it.next() {
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("{what} needs a value")),
+            }
+        };
+        match name {
+            "--sysroot" => o.sysroot = Some(value("--sysroot")?),
+            "--from" => {
+                let v = value("--from")?;
+                Spec::parse(&v).map_err(|e| format!("--from {v}: {e}"))?;
+                o.from.push(v);
+            }
+            "--timeout" => {
+                let v = value("--timeout")?;
+                o.timeout = Some(
+                    v.parse()
+                        .map_err(|_| format!("--timeout: `{v}` is not a number of seconds"))?,
+                );
+            }
+            "--force" if cmd == "apply" && inline.is_none() => o.force = true,
+            _ => return Err(format!("unknown option `{a}` for {cmd}")),
+        }
+    }
+    Ok(if cmd == "apply" {
+        Command::Apply(o)
+    } else {
+        Command::Show(o)
+    })
+}
+
+/// Runs egret: `args` includes the program name, `env` is `KEY=value` pairs.
+pub fn run(args: &[String], env: &[String]) -> i32 {
+    let rest = args.get(1..).unwrap_or_default();
+    let cmd = match parse_args(rest) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = write_all(
+                crate::stdio::stderr(),
+                format!("egret: {e}\n{USAGE}").as_bytes(),
+            );
+            return EXIT_INVALID;
+        }
+    };
+    let env = Env::new(env);
+    match cmd {
+        Command::Version => out(&format!("egret {VERSION}\n"), EXIT_OK),
+        Command::Help => out(USAGE, EXIT_OK),
+        Command::Validate(files) => validate(&files),
+        Command::Show(o) => show(&o, &env),
+        Command::Apply(o) => run_apply(&o, &env),
+    }
+}
+
+fn out(s: &str, code: i32) -> i32 {
+    let _ = write_all(crate::stdio::stdout(), s.as_bytes());
+    code
+}
+
+struct Env<'a> {
+    vars: &'a [String],
+}
+
+impl<'a> Env<'a> {
+    fn new(vars: &'a [String]) -> Self {
+        Env { vars }
+    }
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.vars
+            .iter()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    }
+}
+
+fn now_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (t.tv_sec as u64)
+        .saturating_mul(1000)
+        .saturating_add(t.tv_nsec as u64 / 1_000_000)
+}
+
+fn today() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    u64::try_from(t.tv_sec).unwrap_or(0) / 86_400
+}
+
+fn read_cmdline(env: &Env, log: &mut Log) -> Cmdline {
+    let path = env.get("EGRET_CMDLINE").unwrap_or("/proc/cmdline");
+    match read_host(path, 64 << 10) {
+        Ok(Some(b)) => cmdline::parse(&b),
+        Ok(None) => Cmdline::default(),
+        Err(e) => {
+            log.line(&format!("warning: cannot read {path}: {e:?}"));
+            Cmdline::default()
+        }
+    }
+}
+
+/// What `show` and `apply` share: the chosen source's context.
+enum Gathered {
+    Ctx(alloc::boxed::Box<Context>),
+    Nothing,
+    Invalid,
+}
+
+fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gathered {
+    let mut specs = Vec::new();
+    let named: Vec<String> = if !o.from.is_empty() {
+        o.from.clone()
+    } else if let Some(s) = &cmd.sources {
+        log.line(&format!("sources from egret.sources=: {}", s.join(",")));
+        s.clone()
+    } else {
+        Vec::new()
+    };
+    for n in &named {
+        match Spec::parse(n) {
+            Ok(s) => specs.push(s),
+            Err(e) if !o.from.is_empty() => {
+                log.line(&format!("error: --from {n}: {e}"));
+                return Gathered::Invalid;
+            }
+            Err(e) => log.line(&format!("warning: egret.sources: {e}, skipped")),
+        }
+    }
+    if named.is_empty() {
+        // Detection: only what can exist here. A local seedfrom on the
+        // command line, then seeds injected into the image.
+        if let Some(ds) = &cmd.ds {
+            match ds.seedfrom.as_deref() {
+                Some(s) if s.starts_with('/') || s.starts_with("file://") => {
+                    let p = s.strip_prefix("file://").unwrap_or(s);
+                    log.line(&format!("detect: ds={} seedfrom {p}", ds.kind));
+                    specs.push(Spec::NoCloud(p.to_owned()));
+                }
+                Some(s) => log.line(&format!(
+                    "detect: seedfrom {} needs the network: not in this release, skipped",
+                    cloudconfig::printable(s)
+                )),
+                None => {}
+            }
+        }
+        if root.is_some() {
+            specs.push(Spec::Injected(None));
+        } else {
+            log.line("detect: no sysroot, injected seeds not searched");
+        }
+    }
+
+    let mut docs: Option<Documents> = None;
+    for s in &specs {
+        match source::fetch(s, root) {
+            Ok(d) => {
+                log.line(&format!("source {}: found", d.source));
+                docs = Some(d);
+                break;
+            }
+            Err(FetchError::Absent(m)) => log.line(&format!("source {m}: skipped")),
+            Err(e) => log.line(&format!("source error: {e}")),
+        }
+    }
+    let ds = cmd.ds.as_ref();
+    let docs = match docs {
+        Some(d) => d,
+        None if ds.is_some_and(|d| d.instance_id.is_some() || d.hostname.is_some()) => {
+            log.line("source: only the kernel command line (ds=nocloud;i=...;h=...)");
+            Documents {
+                source: "cmdline".to_owned(),
+                ..Documents::default()
+            }
+        }
+        None => {
+            log.line("no configuration source found; nothing to do");
+            return Gathered::Nothing;
+        }
+    };
+
+    let mut inputs = Inputs {
+        cmdline_instance_id: ds.and_then(|d| d.instance_id.clone()),
+        cmdline_hostname: ds.and_then(|d| d.hostname.clone()),
+        default_user: None,
+    };
+    let conf = match root.map(|r| r.read_follow(CONF, 1 << 20)) {
+        Some(Ok(Some(b))) => Some((b, format!("sysroot:{CONF}"))),
+        _ => match read_host(CONF, 1 << 20) {
+            Ok(Some(b)) => Some((b, CONF.to_owned())),
+            _ => None,
+        },
+    };
+    if let Some((bytes, name)) = conf {
+        match cloudconfig::parse_conf(&bytes, &name) {
+            Ok(u) => inputs.default_user = u,
+            Err(e) => {
+                log.line(&format!("error: {e}"));
+                return Gathered::Invalid;
+            }
+        }
+    }
+    match cloudconfig::build(&docs, &inputs) {
+        Ok(ctx) => {
+            for w in &ctx.warnings {
+                log.line(&format!("warning: {w}"));
+            }
+            Gathered::Ctx(alloc::boxed::Box::new(ctx))
+        }
+        Err(e) => {
+            log.line(&format!("error: {e}; nothing applied"));
+            Gathered::Invalid
+        }
+    }
+}
+
+fn show(o: &Opts, env: &Env) -> i32 {
+    let mut log = Log::new(false);
+    let cmd = read_cmdline(env, &mut log);
+    let root = match &o.sysroot {
+        Some(p) => match Root::open(p) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                log.line(&format!("error: {e}"));
+                return EXIT_FAIL;
+            }
+        },
+        None => None,
+    };
+    match gather(o, &cmd, root.as_ref(), &mut log) {
+        Gathered::Ctx(ctx) => out(&format!("{}\n", ctx.serialize_json()), EXIT_OK),
+        Gathered::Nothing => EXIT_OK,
+        Gathered::Invalid => EXIT_INVALID,
+    }
+}
+
+#[derive(SerJson)]
+struct Report {
+    version: String,
+    outcome: String,
+    source: String,
+    instance_id: String,
+    elapsed_ms: u64,
+    written: Vec<String>,
+    warnings: Vec<String>,
+    log: Vec<String>,
+}
+
+fn run_apply(o: &Opts, env: &Env) -> i32 {
+    let start = now_ms();
+    let in_initrd = rustix::fs::access(INITRD_RELEASE, rustix::fs::Access::EXISTS).is_ok();
+    let mut log = Log::new(in_initrd);
+    let cmd = read_cmdline(env, &mut log);
+    if cmd.off {
+        log.line("disabled by egret=off on the kernel command line");
+        return EXIT_OK;
+    }
+    let sysroot = o.sysroot.as_deref().unwrap_or("/sysroot");
+    let root = match Root::open(sysroot) {
+        Ok(r) => r,
+        Err(e) => {
+            log.line(&format!("error: sysroot: {e}"));
+            return EXIT_FAIL;
+        }
+    };
+    let ctx = match gather(o, &cmd, Some(&root), &mut log) {
+        Gathered::Ctx(c) => c,
+        Gathered::Nothing => return EXIT_OK,
+        Gathered::Invalid => return EXIT_INVALID,
+    };
+    let opts = apply::Options {
+        force: o.force,
+        today: today(),
+    };
+    let (code, outcome) = match apply::apply(&root, &ctx, &opts, &mut log) {
+        Ok(Outcome::Applied) => (EXIT_OK, "applied"),
+        Ok(Outcome::AlreadyApplied) => (EXIT_OK, "already-applied"),
+        Err(e) => {
+            log.line(&format!(
+                "error: {e}; the instance will be applied again at next boot"
+            ));
+            (EXIT_FAIL, "failed")
+        }
+    };
+    let elapsed = now_ms().saturating_sub(start);
+    log.line(&format!(
+        "{outcome}: {} from {} in {elapsed} ms",
+        cloudconfig::printable(&ctx.instance_id),
+        ctx.source
+    ));
+    if outcome != "already-applied" {
+        append_sysroot_log(&root, &log);
+    }
+    if in_initrd {
+        let report = Report {
+            version: VERSION.to_owned(),
+            outcome: outcome.to_owned(),
+            source: ctx.source.clone(),
+            instance_id: ctx.instance_id.clone(),
+            elapsed_ms: elapsed,
+            written: root.written(),
+            warnings: ctx.warnings.clone(),
+            log: log.lines().to_vec(),
+        };
+        write_result(&report.serialize_json(), &mut log);
+    }
+    code
+}
+
+/// Appends this run's log to the sysroot's `/var/log/egret.log`.
+fn append_sysroot_log(root: &Root, log: &Log) {
+    const PATH: &str = "/var/log/egret.log";
+    let mut text = root.read(PATH, 4 << 20).ok().flatten().unwrap_or_default();
+    for l in log.lines() {
+        text.extend_from_slice(b"egret: ");
+        text.extend_from_slice(l.as_bytes());
+        text.push(b'\n');
+    }
+    if root.mkdir_all("/var/log", 0o755, 0, 0).is_ok() {
+        let _ = root.write_atomic(PATH, &text, 0o640, 0, 0);
+    }
+}
+
+/// `/run/egret/result.json` of the initramfs (carried into the real root's `/run`).
+fn write_result(json: &str, log: &mut Log) {
+    match Root::open("/run") {
+        Ok(run) => {
+            let ok = run
+                .mkdir_all("/egret", 0o755, 0, 0)
+                .and_then(|_| run.write_atomic("/egret/result.json", json.as_bytes(), 0o644, 0, 0));
+            if let Err(e) = ok {
+                log.line(&format!("warning: {RESULT_JSON}: {e}"));
+            }
+        }
+        Err(e) => log.line(&format!("warning: {RESULT_JSON}: {e}")),
+    }
+}
+
+/// What a file given to `validate` is, by its name.
+fn kind_of(path: &str) -> &'static str {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if base.contains("meta-data") || base.contains("meta_data") {
+        "meta-data"
+    } else if base.contains("network-config") || base.contains("network_config") {
+        "network-config"
+    } else if base.ends_with(".conf") {
+        "egret.conf"
+    } else if base.contains("vendor-data") || base.contains("vendor_data") {
+        "vendor-data"
+    } else {
+        "user-data"
+    }
+}
+
+fn validate(files: &[String]) -> i32 {
+    let mut code = EXIT_OK;
+    let mut report = String::new();
+    for f in files {
+        let bytes = match read_host(f, source::MAX_DOC) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                report.push_str(&format!("{f}: no such file\n"));
+                code = code.max(EXIT_FAIL);
+                continue;
+            }
+            Err(e) => {
+                report.push_str(&format!("{f}: {e:?}\n"));
+                code = code.max(EXIT_FAIL);
+                continue;
+            }
+        };
+        let kind = kind_of(f);
+        let result = match kind {
+            "meta-data" => cloudconfig::parse_meta_data(&bytes, f).map(|_| Vec::new()),
+            "network-config" => cloudconfig::parse_yaml(&bytes, f).map(|_| Vec::new()),
+            "egret.conf" => cloudconfig::parse_conf(&bytes, f).map(|_| Vec::new()),
+            _ => {
+                // The document's name in messages is the file itself.
+                let docs = Documents {
+                    source: String::new(),
+                    user_data: Some(bytes),
+                    ..Documents::default()
+                };
+                cloudconfig::build(&docs, &Inputs::default())
+                    .map(|c| c.warnings)
+                    .map_err(|mut e| {
+                        e.file = f.clone();
+                        e
+                    })
+            }
+        };
+        match result {
+            Ok(warnings) => {
+                report.push_str(&format!(
+                    "{f}: ok ({kind}, {} warning(s))\n",
+                    warnings.len()
+                ));
+                for w in warnings {
+                    report.push_str(&format!(
+                        "  warning: {}\n",
+                        w.trim_start_matches("/user-data").trim_start_matches(':')
+                    ));
+                }
+            }
+            Err(e) => {
+                report.push_str(&format!("{e}\n"));
+                code = code.max(EXIT_INVALID);
+            }
+        }
+    }
+    let _ = if code == EXIT_OK {
+        write_all(crate::stdio::stdout(), report.as_bytes())
+    } else {
+        write_all(crate::stdio::stderr(), report.as_bytes())
+    };
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_the_contract() {
+        assert_eq!(
+            parse_args(&args(&[
+                "apply",
+                "--sysroot",
+                "/s",
+                "--from",
+                "nocloud:/a",
+                "--from=injected",
+                "--force",
+                "--timeout",
+                "5"
+            ])),
+            Ok(Command::Apply(Opts {
+                sysroot: Some("/s".into()),
+                from: vec!["nocloud:/a".into(), "injected".into()],
+                force: true,
+                timeout: Some(5)
+            }))
+        );
+        assert_eq!(
+            parse_args(&args(&["show"])),
+            Ok(Command::Show(Opts::default()))
+        );
+        assert_eq!(
+            parse_args(&args(&["validate", "a", "b"])),
+            Ok(Command::Validate(args(&["a", "b"])))
+        );
+        assert_eq!(parse_args(&args(&["--version"])), Ok(Command::Version));
+        assert_eq!(parse_args(&args(&["--help"])), Ok(Command::Help));
+    }
+
+    #[test]
+    fn refuses_what_is_not_in_the_contract() {
+        assert!(parse_args(&args(&[])).is_err());
+        assert!(parse_args(&args(&["frob"])).is_err());
+        assert!(parse_args(&args(&["apply", "--bogus"])).is_err());
+        assert!(parse_args(&args(&["show", "--force"])).is_err());
+        assert!(parse_args(&args(&["apply", "--from"])).is_err());
+        assert!(parse_args(&args(&["apply", "--timeout", "x"])).is_err());
+        assert!(parse_args(&args(&["validate"])).is_err());
+        assert!(parse_args(&args(&["validate", "--x"])).is_err());
+    }
+
+    #[test]
+    fn validate_kinds() {
+        assert_eq!(kind_of("/seed/meta-data"), "meta-data");
+        assert_eq!(kind_of("user-data"), "user-data");
+        assert_eq!(kind_of("x/network-config"), "network-config");
+        assert_eq!(kind_of("cloud.yaml"), "user-data");
+    }
+}

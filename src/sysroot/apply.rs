@@ -1,0 +1,1149 @@
+//! The [`Context`] into the sysroot: accounts, keys, sudo, hostname, files,
+//! host keys, first-boot scripts and the per-instance state.
+//!
+//! Every write goes through [`Root`], so nothing lands outside the sysroot.
+//! Account changes are planned in memory first (so `write_files` owners can
+//! name users this run creates), then written file by file. A failing step is
+//! logged and the others still run; the instance is only marked applied when
+//! every step succeeded, so the next boot tries again.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::accounts::{self, Accounts, LoginDefs};
+use super::root::{Kind, Root};
+use crate::cloudconfig::printable;
+use crate::log::Log;
+use crate::model::{Context, EtcHosts, Password, Secret, User, WriteFile};
+
+/// Largest system file egret reads back (passwd, sshd_config, ...).
+const MAX_FILE: usize = 8 << 20;
+const STATE_DIR: &str = "/var/lib/egret";
+const STATE_ID: &str = "/var/lib/egret/instance-id";
+const SCRIPTS_DIR: &str = "/var/lib/egret/scripts";
+const SCRIPTS_DONE: &str = "/var/lib/egret/scripts.done";
+const KEYGEN_DONE: &str = "/var/lib/egret/ssh-keygen.done";
+const UNIT_DIR: &str = "/etc/systemd/system";
+const SUDOERS_FILE: &str = "/etc/sudoers.d/90-egret-users";
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Re-apply even if this instance id was applied before.
+    pub force: bool,
+    /// Today, in days since 1970-01-01 (shadow's unit).
+    pub today: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// This instance id was applied before and `--force` was not given.
+    AlreadyApplied,
+}
+
+/// Some steps failed; each was logged. The instance is not marked applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed(pub usize);
+
+impl core::fmt::Display for Failed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} step(s) failed", self.0)
+    }
+}
+
+/// Applies `ctx` to `root`.
+pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Result<Outcome, Failed> {
+    let mut run = Run {
+        root,
+        log,
+        failures: 0,
+    };
+    let previous = run.read_string(STATE_ID).map(|s| s.trim().to_owned());
+    let new_instance = previous.as_deref() != Some(ctx.instance_id.as_str());
+    if !new_instance && !opts.force {
+        run.log.line(&format!(
+            "instance {} already applied; nothing to do (--force re-applies)",
+            printable(&ctx.instance_id)
+        ));
+        return Ok(Outcome::AlreadyApplied);
+    }
+    match &previous {
+        Some(p) if new_instance => run.log.line(&format!(
+            "new instance {} (was {})",
+            printable(&ctx.instance_id),
+            printable(p)
+        )),
+        Some(_) => run.log.line(&format!(
+            "re-applying instance {} (--force)",
+            printable(&ctx.instance_id)
+        )),
+        None => run.log.line(&format!(
+            "first boot of instance {}",
+            printable(&ctx.instance_id)
+        )),
+    }
+
+    let mut plan = run.plan_accounts(ctx, opts.today);
+
+    let (now, later): (Vec<&WriteFile>, Vec<&WriteFile>) =
+        ctx.write_files.iter().partition(|f| !f.defer);
+    for f in now {
+        run.write_file(f, plan.as_ref().map(|p| &p.acc));
+    }
+    if let Some(p) = &mut plan {
+        run.write_accounts(p);
+        run.homes_and_keys(p);
+        run.sudoers(&p.sudo);
+    }
+    run.hostname(ctx);
+    run.ssh(ctx, new_instance);
+    run.timezone(ctx);
+    run.scripts(ctx, new_instance);
+    for f in later {
+        run.write_file(f, plan.as_ref().map(|p| &p.acc));
+    }
+    run.selinux();
+
+    if run.failures > 0 {
+        return Err(Failed(run.failures));
+    }
+    run.mkdir(STATE_DIR, 0o700, 0, 0);
+    run.write(
+        STATE_ID,
+        format!("{}\n", ctx.instance_id).as_bytes(),
+        0o644,
+        0,
+        0,
+    );
+    if run.failures > 0 {
+        return Err(Failed(run.failures));
+    }
+    Ok(Outcome::Applied)
+}
+
+/// The account changes of this run, computed before anything is written.
+struct Plan {
+    acc: Accounts,
+    original: accounts::Rendered,
+    users: Vec<Planned>,
+    /// (user, rule)
+    sudo: Vec<(String, String)>,
+    home_mode: u32,
+}
+
+/// A user whose home and keys egret sees to.
+struct Planned {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: String,
+    create_home: bool,
+    keys: Vec<String>,
+    /// authorized_keys options put before each key (root with disable_root).
+    key_options: Option<String>,
+}
+
+struct Run<'a> {
+    root: &'a Root,
+    log: &'a mut Log,
+    failures: usize,
+}
+
+impl Run<'_> {
+    fn fail(&mut self, msg: &str) {
+        self.failures += 1;
+        self.log.line(&format!("error: {msg}"));
+    }
+
+    fn read(&mut self, path: &str) -> Option<Vec<u8>> {
+        match self.root.read_follow(path, MAX_FILE) {
+            Ok(v) => v,
+            Err(e) => {
+                self.fail(&e.to_string());
+                None
+            }
+        }
+    }
+
+    fn read_string(&mut self, path: &str) -> Option<String> {
+        self.read(path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        matches!(self.root.meta(path), Ok(Some(_)))
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        matches!(self.root.meta(path), Ok(Some(m)) if m.kind == Kind::Dir)
+    }
+
+    fn write(&mut self, path: &str, data: &[u8], mode: u32, uid: u32, gid: u32) -> bool {
+        // Same bytes, mode and owner: leave the file (and its mtime) alone.
+        if let (Ok(Some(m)), Ok(Some(old))) = (self.root.meta(path), self.root.read(path, MAX_FILE))
+        {
+            if m.kind == Kind::File && old == data && m.mode == mode && m.uid == uid && m.gid == gid
+            {
+                return true;
+            }
+        }
+        match self.root.write_atomic(path, data, mode, uid, gid) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(&e.to_string());
+                false
+            }
+        }
+    }
+
+    /// Like `write` but an existing file keeps its mode and owner.
+    fn write_keep(&mut self, path: &str, data: &[u8], mode: u32, uid: u32, gid: u32) {
+        if let Ok(Some(old)) = self.root.read(path, MAX_FILE) {
+            if old == data {
+                return;
+            }
+        }
+        if let Err(e) = self.root.write_atomic_keep(path, data, mode, uid, gid) {
+            self.fail(&e.to_string());
+        }
+    }
+
+    fn mkdir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> bool {
+        match self.root.mkdir_all(path, mode, uid, gid) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(&e.to_string());
+                false
+            }
+        }
+    }
+
+    fn plan_accounts(&mut self, ctx: &Context, today: u64) -> Option<Plan> {
+        let passwd = self.read("/etc/passwd");
+        let group = self.read("/etc/group");
+        let (Some(passwd), Some(group)) = (passwd, group) else {
+            if !ctx.users.is_empty()
+                || !ctx.groups.is_empty()
+                || !ctx.ssh_authorized_keys.is_empty()
+                || !ctx.chpasswd.is_empty()
+            {
+                self.fail("the sysroot has no /etc/passwd or /etc/group: users, groups and keys not applied");
+            }
+            return None;
+        };
+        let shadow = self.read("/etc/shadow");
+        let gshadow = self.read("/etc/gshadow");
+        let defs_text = self.read("/etc/login.defs").unwrap_or_default();
+        let defs = LoginDefs::parse(&defs_text);
+        let useradd = self.read("/etc/default/useradd").unwrap_or_default();
+        let mut acc = Accounts::parse(&passwd, shadow.as_deref(), &group, gshadow.as_deref());
+        let original = acc.render();
+        let mut plan = Plan {
+            acc: Accounts::parse(&[], None, &[], None),
+            original,
+            users: Vec::new(),
+            sudo: Vec::new(),
+            home_mode: home_mode(&defs_text),
+        };
+        let default_shell = conf_value(&useradd, "SHELL").unwrap_or_else(|| "/bin/sh".to_owned());
+        let home_base = conf_value(&useradd, "HOME").unwrap_or_else(|| "/home".to_owned());
+
+        for g in &ctx.groups {
+            if let Err(e) = ensure_group(&mut acc, &defs, &g.name, false) {
+                self.fail(&format!("group {}: {e}", g.name));
+            }
+        }
+        let default_name = ctx
+            .users
+            .iter()
+            .find(|u| u.is_default)
+            .map(|u| u.name.clone());
+        for u in &ctx.users {
+            match self.plan_user(&mut acc, &defs, u, today, &default_shell, &home_base) {
+                Ok(mut p) => {
+                    if default_name.as_deref() == Some(u.name.as_str()) {
+                        merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
+                    }
+                    for rule in &u.sudo {
+                        plan.sudo.push((u.name.clone(), rule.clone()));
+                    }
+                    plan.users.push(p);
+                }
+                Err(e) => self.fail(&format!("user {}: {e}", u.name)),
+            }
+        }
+        // Group members after the users, so members created by this run count.
+        for g in &ctx.groups {
+            for m in &g.members {
+                if acc.user(m).is_none() {
+                    self.log.line(&format!(
+                        "warning: group {}: member {m} does not exist, skipped",
+                        g.name
+                    ));
+                } else if let Err(e) = acc.add_member(&g.name, m) {
+                    self.fail(&format!("group {}: {e}", g.name));
+                }
+            }
+        }
+        for c in &ctx.chpasswd {
+            if acc.user(&c.name).is_none() {
+                self.log.line(&format!(
+                    "warning: chpasswd: user {} does not exist, skipped",
+                    c.name
+                ));
+                continue;
+            }
+            let set = match set_password(&mut acc, &c.name, &c.password, today) {
+                Ok(set) => set,
+                Err(e) => {
+                    self.fail(&format!("chpasswd {}: {e}", c.name));
+                    continue;
+                }
+            };
+            if ctx.chpasswd_expire {
+                if let Err(e) = acc.set_lastchg(&c.name, 0) {
+                    self.fail(&format!("chpasswd {}: {e}", c.name));
+                }
+            }
+            self.log.line(&format!(
+                "chpasswd: password of {} {}",
+                c.name,
+                if set { "set" } else { "unchanged" }
+            ));
+        }
+
+        // Keys of the instance: the default user's, else root's (see model).
+        if !ctx.ssh_authorized_keys.is_empty() {
+            if let Some(r) = acc.user("root") {
+                let options = match (&default_name, ctx.disable_root) {
+                    (Some(d), true) => Some(
+                        ctx.disable_root_opts
+                            .replace("$USER", d)
+                            .replace("$DISABLE_USER", "root"),
+                    ),
+                    _ => None,
+                };
+                let pos = plan.users.iter().position(|p| p.name == "root");
+                let mut p = match pos {
+                    Some(i) => plan.users.remove(i),
+                    None => Planned {
+                        name: r.name,
+                        uid: r.uid,
+                        gid: r.gid,
+                        home: r.home,
+                        create_home: false,
+                        keys: Vec::new(),
+                        key_options: None,
+                    },
+                };
+                merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
+                p.key_options = options;
+                plan.users.push(p);
+            }
+        }
+        plan.acc = acc;
+        Some(plan)
+    }
+
+    fn plan_user(
+        &mut self,
+        acc: &mut Accounts,
+        defs: &LoginDefs,
+        u: &User,
+        today: u64,
+        default_shell: &str,
+        home_base: &str,
+    ) -> Result<Planned, accounts::Error> {
+        let (uid, gid, home, create_home) = match acc.user(&u.name) {
+            Some(e) => {
+                self.log.line(&format!(
+                    "user {} exists (uid {}): kept, settings applied",
+                    u.name, e.uid
+                ));
+                (e.uid, e.gid, e.home, false)
+            }
+            None => {
+                let uid = match u.uid {
+                    Some(uid) if acc.user_by_uid(uid).is_some() => {
+                        return Err(accounts::Error::IdTaken)
+                    }
+                    Some(uid) => uid,
+                    None => acc.alloc_uid(u.system, defs)?,
+                };
+                let gid = if let Some(pg) = &u.primary_group {
+                    ensure_group(acc, defs, pg, u.system)?
+                } else if u.no_user_group {
+                    acc.group("users").map(|g| g.gid).unwrap_or(100)
+                } else if let Some(g) = acc.group(&u.name) {
+                    g.gid
+                } else {
+                    let gid = acc.alloc_gid(u.system, defs, Some(uid))?;
+                    acc.add_group(&u.name, gid)?;
+                    gid
+                };
+                let home = u
+                    .homedir
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/{}", home_base.trim_end_matches('/'), u.name));
+                let entry = accounts::User {
+                    name: u.name.clone(),
+                    uid,
+                    gid,
+                    gecos: u.gecos.clone().unwrap_or_default(),
+                    home: home.clone(),
+                    shell: u.shell.clone().unwrap_or_else(|| default_shell.to_owned()),
+                };
+                acc.add_user(&entry, today)?;
+                self.log
+                    .line(&format!("user {} created (uid {uid}, gid {gid})", u.name));
+                (uid, gid, home, !u.no_create_home && !u.system)
+            }
+        };
+        for g in &u.groups {
+            ensure_group(acc, defs, g, false)?;
+            acc.add_member(g, &u.name)?;
+        }
+        if let Some(pw) = &u.password {
+            set_password(acc, &u.name, pw, today)?;
+        }
+        if u.lock_passwd {
+            acc.lock(&u.name)?;
+        }
+        if let Some(d) = u.expiredate {
+            acc.set_expiredate(&u.name, Some(d))?;
+        }
+        Ok(Planned {
+            name: u.name.clone(),
+            uid,
+            gid,
+            home,
+            create_home,
+            keys: u.ssh_authorized_keys.clone(),
+            key_options: None,
+        })
+    }
+
+    fn write_accounts(&mut self, p: &Plan) {
+        let new = p.acc.render();
+        let shadow_gid = p.acc.group("shadow").map(|g| g.gid).unwrap_or(0);
+        if new.passwd != p.original.passwd {
+            self.write_keep("/etc/passwd", &new.passwd, 0o644, 0, 0);
+        }
+        if new.group != p.original.group {
+            self.write_keep("/etc/group", &new.group, 0o644, 0, 0);
+        }
+        if let Some(s) = &new.shadow {
+            if Some(s) != p.original.shadow.as_ref() {
+                self.write_keep("/etc/shadow", s, 0o640, 0, shadow_gid);
+            }
+        }
+        if let Some(s) = &new.gshadow {
+            if Some(s) != p.original.gshadow.as_ref() {
+                self.write_keep("/etc/gshadow", s, 0o640, 0, shadow_gid);
+            }
+        }
+    }
+
+    fn homes_and_keys(&mut self, p: &Plan) {
+        for u in &p.users {
+            if u.create_home && !self.exists(&u.home) {
+                let parent = parent_of(&u.home);
+                if self.mkdir(parent, 0o755, 0, 0) && self.mkdir(&u.home, p.home_mode, u.uid, u.gid)
+                {
+                    if let Err(e) = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid) {
+                        self.fail(&e.to_string());
+                    }
+                    self.log
+                        .line(&format!("home {} created for {}", u.home, u.name));
+                }
+            }
+            if u.keys.is_empty() {
+                continue;
+            }
+            let dir = format!("{}/.ssh", u.home.trim_end_matches('/'));
+            let file = format!("{dir}/authorized_keys");
+            if !self.is_dir(&u.home) {
+                self.log.line(&format!(
+                    "warning: {}: home {} does not exist, keys not written",
+                    u.name, u.home
+                ));
+                continue;
+            }
+            if !self.is_dir(&dir) && !self.mkdir(&dir, 0o700, u.uid, u.gid) {
+                continue;
+            }
+            if let Err(e) = self.root.set_owner_mode(&dir, 0o700, u.uid, u.gid) {
+                self.fail(&e.to_string());
+            }
+            let old = self.read_string(&file).unwrap_or_default();
+            let (text, added) = authorized_keys(&old, &u.keys, u.key_options.as_deref());
+            if self.write(&file, text.as_bytes(), 0o600, u.uid, u.gid) {
+                self.log
+                    .line(&format!("{}: {added} key(s) added to {file}", u.name));
+            }
+        }
+    }
+
+    fn sudoers(&mut self, rules: &[(String, String)]) {
+        if rules.is_empty() {
+            return;
+        }
+        let mut text =
+            String::from("# Written by egret: sudo rules from the instance's user-data.\n");
+        let mut last = "";
+        for (user, rule) in rules {
+            if user != last {
+                text.push_str(&format!("\n# User rules for {user}\n"));
+                last = user;
+            }
+            text.push_str(&format!("{user} {rule}\n"));
+        }
+        match self.read_string("/etc/sudoers") {
+            None => self.log.line("warning: the image has no /etc/sudoers (sudo not installed?); rules written anyway"),
+            Some(s) => {
+                let included = s.lines().any(|l| {
+                    let l = l.trim_start();
+                    (l.starts_with("#includedir") || l.starts_with("@includedir")) && l.contains("/etc/sudoers.d")
+                });
+                if !included {
+                    let mut s = s;
+                    if !s.is_empty() && !s.ends_with('\n') {
+                        s.push('\n');
+                    }
+                    s.push_str("@includedir /etc/sudoers.d\n");
+                    self.write_keep("/etc/sudoers", s.as_bytes(), 0o440, 0, 0);
+                }
+            }
+        }
+        if (self.is_dir("/etc/sudoers.d") || self.mkdir("/etc/sudoers.d", 0o750, 0, 0))
+            && self.write(SUDOERS_FILE, text.as_bytes(), 0o440, 0, 0)
+        {
+            self.log
+                .line(&format!("sudo: {} rule(s) in {SUDOERS_FILE}", rules.len()));
+        }
+    }
+
+    fn write_file(&mut self, f: &WriteFile, acc: Option<&Accounts>) {
+        let Some((uid, gid)) = resolve_owner(&f.owner, acc) else {
+            self.fail(&format!(
+                "write_files {}: unknown owner `{}`",
+                printable(&f.path),
+                printable(&f.owner)
+            ));
+            return;
+        };
+        if !self.mkdir(parent_of(&f.path), 0o755, 0, 0) {
+            return;
+        }
+        let mut data = Vec::new();
+        if f.append {
+            data = self.read(&f.path).unwrap_or_default();
+            // A re-run (--force) must not append the same content again.
+            if !f.content.0.is_empty() && data.ends_with(&f.content.0) {
+                self.log.line(&format!(
+                    "{}: already ends with the content to append",
+                    printable(&f.path)
+                ));
+                return;
+            }
+        }
+        data.extend_from_slice(&f.content.0);
+        if self.write(&f.path, &data, f.permissions, uid, gid) {
+            self.log.line(&format!(
+                "wrote {} ({} bytes, mode {:04o}, owner {})",
+                printable(&f.path),
+                data.len(),
+                f.permissions,
+                printable(&f.owner)
+            ));
+        }
+    }
+
+    fn hostname(&mut self, ctx: &Context) {
+        if ctx.preserve_hostname {
+            self.log.line("hostname: preserve_hostname set, left alone");
+            return;
+        }
+        let short = ctx.hostname.as_deref();
+        let fqdn = ctx.fqdn.as_deref().or(short);
+        let name = if ctx.prefer_fqdn_over_hostname {
+            fqdn
+        } else {
+            short
+        };
+        let Some(name) = name else { return };
+        if (ctx.create_hostname_file || self.exists("/etc/hostname"))
+            && self.write_keep_ok("/etc/hostname", format!("{name}\n").as_bytes())
+        {
+            self.log.line(&format!("hostname {name}"));
+        }
+        let (Some(short), Some(fqdn)) = (short, fqdn) else {
+            return;
+        };
+        let names = if fqdn == short {
+            short.to_owned()
+        } else {
+            format!("{fqdn} {short}")
+        };
+        match ctx.manage_etc_hosts {
+            None => {}
+            Some(EtcHosts::Template) => {
+                let text = format!(
+                    "# Written by egret (manage_etc_hosts: true): changes are overwritten\n# for a new instance; set manage_etc_hosts: false to keep your own.\n127.0.1.1 {names}\n127.0.0.1 localhost\n\n# The following lines are desirable for IPv6 capable hosts\n::1 localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+                );
+                self.write_keep("/etc/hosts", text.as_bytes(), 0o644, 0, 0);
+            }
+            Some(EtcHosts::Localhost) => {
+                let old = self.read_string("/etc/hosts").unwrap_or_default();
+                let text = hosts_localhost(&old, &names);
+                self.write_keep("/etc/hosts", text.as_bytes(), 0o644, 0, 0);
+            }
+        }
+    }
+
+    fn write_keep_ok(&mut self, path: &str, data: &[u8]) -> bool {
+        let before = self.failures;
+        self.write_keep(path, data, 0o644, 0, 0);
+        self.failures == before
+    }
+
+    fn ssh(&mut self, ctx: &Context, new_instance: bool) {
+        if !self.is_dir("/etc/ssh") {
+            if ctx.ssh_pwauth.is_some() {
+                self.log
+                    .line("warning: the image has no /etc/ssh: ssh_pwauth and host keys skipped");
+            }
+            return;
+        }
+        if let Some(on) = ctx.ssh_pwauth {
+            self.pwauth(on);
+        }
+        if new_instance && ctx.ssh_deletekeys {
+            let mut n = 0;
+            for name in self.root.list("/etc/ssh").unwrap_or_default() {
+                if name.starts_with("ssh_host_")
+                    && (name.ends_with("_key") || name.ends_with("_key.pub"))
+                {
+                    match self.root.remove(&format!("/etc/ssh/{name}")) {
+                        Ok(_) => n += 1,
+                        Err(e) => self.fail(&e.to_string()),
+                    }
+                }
+            }
+            if n > 0 {
+                self.log
+                    .line(&format!("ssh: {n} host key file(s) of the image removed"));
+            }
+        }
+        let types: Vec<&str> = match &ctx.ssh_genkeytypes {
+            Some(t) => t.iter().map(String::as_str).collect(),
+            None => ["rsa", "ecdsa", "ed25519"].to_vec(),
+        };
+        if types.contains(&"ed25519") && !self.exists("/etc/ssh/ssh_host_ed25519_key") {
+            let comment = format!("root@{}", ctx.hostname.as_deref().unwrap_or("localhost"));
+            match crate::sshkey::generate_ed25519(&comment) {
+                Ok(k) => {
+                    let a = self.write(
+                        "/etc/ssh/ssh_host_ed25519_key",
+                        k.private.as_bytes(),
+                        0o600,
+                        0,
+                        0,
+                    );
+                    let b = self.write(
+                        "/etc/ssh/ssh_host_ed25519_key.pub",
+                        k.public.as_bytes(),
+                        0o644,
+                        0,
+                        0,
+                    );
+                    if a && b {
+                        self.log.line("ssh: Ed25519 host key generated");
+                    }
+                }
+                Err(_) => self.fail("ssh: no randomness for the host key"),
+            }
+        }
+        let others: Vec<&str> = types.iter().copied().filter(|t| *t != "ed25519").collect();
+        if new_instance && !others.is_empty() {
+            self.keygen_unit(&others, ctx.ssh_genkeytypes.is_some());
+        }
+    }
+
+    fn pwauth(&mut self, on: bool) {
+        let value = if on { "yes" } else { "no" };
+        let line = format!("PasswordAuthentication {value}");
+        let main = self.read_string("/etc/ssh/sshd_config").unwrap_or_default();
+        let has_include = main.lines().any(|l| {
+            let l = l.trim_start();
+            l.len() > 8
+                && l.get(..8)
+                    .is_some_and(|k| k.eq_ignore_ascii_case("include "))
+                && l.contains("sshd_config.d")
+        });
+        if has_include {
+            // sshd takes the first value it reads and the Include comes first
+            // in Debian's file, so a drop-in named early wins.
+            let text = format!("# Written by egret (ssh_pwauth).\n{line}\n");
+            if self.mkdir("/etc/ssh/sshd_config.d", 0o755, 0, 0) {
+                self.write(
+                    "/etc/ssh/sshd_config.d/50-egret.conf",
+                    text.as_bytes(),
+                    0o644,
+                    0,
+                    0,
+                );
+            }
+        } else {
+            let text = set_sshd_option(&main, "PasswordAuthentication", value);
+            self.write_keep("/etc/ssh/sshd_config", text.as_bytes(), 0o644, 0, 0);
+        }
+        self.log.line(&format!("ssh: {line}"));
+    }
+
+    fn has_systemd(&self) -> bool {
+        self.exists("/usr/lib/systemd/systemd") || self.exists("/lib/systemd/systemd")
+    }
+
+    /// RSA/ECDSA host keys at first boot: before sshd when the user asked for
+    /// them, in the background otherwise (sshd starts with egret's Ed25519 key).
+    fn keygen_unit(&mut self, types: &[&str], before_sshd: bool) {
+        if !self.has_systemd() {
+            self.log.line(&format!(
+                "warning: no systemd in the image: {} host keys not scheduled",
+                types.join(",")
+            ));
+            return;
+        }
+        let mut script = String::from(
+            "#!/bin/sh\n# Written by egret: host keys egret does not make in the initramfs.\n",
+        );
+        for t in types {
+            script.push_str(&format!("[ -e /etc/ssh/ssh_host_{t}_key ] || ssh-keygen -q -N '' -t {t} -f /etc/ssh/ssh_host_{t}_key\n"));
+        }
+        script.push_str(&format!(": > {KEYGEN_DONE}\n"));
+        let order = if before_sshd {
+            "# ssh_genkeytypes asked for these types: sshd must start with them.\nBefore=ssh.service sshd.service\n"
+        } else {
+            "# Not ordered before sshd: it starts at once with egret's Ed25519 key.\n"
+        };
+        let unit = format!(
+            "[Unit]\nDescription=egret: SSH host keys ({})\n{order}# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!{KEYGEN_DONE}\n\n[Service]\nType=oneshot\nExecStart=/bin/sh {STATE_DIR}/ssh-keygen\n\n[Install]\nWantedBy=multi-user.target\n",
+            types.join(", ")
+        );
+        let _ = self.root.remove(KEYGEN_DONE);
+        self.install_unit(
+            "egret-ssh-keygen.service",
+            &unit,
+            &format!("{STATE_DIR}/ssh-keygen"),
+            &script,
+        );
+    }
+
+    fn install_unit(&mut self, name: &str, unit: &str, script_path: &str, script: &str) {
+        if !(self.mkdir(STATE_DIR, 0o700, 0, 0)
+            && self.mkdir(&format!("{UNIT_DIR}/multi-user.target.wants"), 0o755, 0, 0))
+        {
+            return;
+        }
+        self.write(script_path, script.as_bytes(), 0o700, 0, 0);
+        let path = format!("{UNIT_DIR}/{name}");
+        self.write(&path, unit.as_bytes(), 0o644, 0, 0);
+        if let Err(e) = self
+            .root
+            .symlink(&path, &format!("{UNIT_DIR}/multi-user.target.wants/{name}"))
+        {
+            self.fail(&e.to_string());
+        }
+    }
+
+    fn timezone(&mut self, ctx: &Context) {
+        let Some(tz) = &ctx.timezone else { return };
+        let zone = format!("/usr/share/zoneinfo/{tz}");
+        if !self.exists(&zone) {
+            self.log.line(&format!(
+                "warning: timezone {tz}: {zone} not in the image, skipped"
+            ));
+            return;
+        }
+        self.write_keep("/etc/timezone", format!("{tz}\n").as_bytes(), 0o644, 0, 0);
+        if let Err(e) = self
+            .root
+            .symlink(&format!("../usr/share/zoneinfo/{tz}"), "/etc/localtime")
+        {
+            self.fail(&e.to_string());
+        } else {
+            self.log.line(&format!("timezone {tz}"));
+        }
+    }
+
+    /// First-boot scripts: one oneshot unit runs them in order, once per instance.
+    fn scripts(&mut self, ctx: &Context, new_instance: bool) {
+        if ctx.scripts.is_empty() {
+            return;
+        }
+        if !self.has_systemd() {
+            self.fail("no systemd in the image: bootcmd/runcmd/scripts cannot be scheduled");
+            return;
+        }
+        if !self.mkdir(SCRIPTS_DIR, 0o700, 0, 0) {
+            return;
+        }
+        // A new instance gets exactly its own scripts.
+        for old in self.root.list(SCRIPTS_DIR).unwrap_or_default() {
+            if let Err(e) = self.root.remove(&format!("{SCRIPTS_DIR}/{old}")) {
+                self.fail(&e.to_string());
+            }
+        }
+        for (i, s) in ctx.scripts.iter().enumerate() {
+            let name = format!("{SCRIPTS_DIR}/{:03}-{}", i + 1, file_name(&s.name));
+            self.write(&name, &s.body.0, 0o700, 0, 0);
+        }
+        let id = sh_single_quote(&ctx.instance_id);
+        let runner = format!(
+            "#!/bin/sh\n# Written by egret: runs this instance's scripts once, in order.\nexec >>/var/log/egret-scripts.log 2>&1\nexport INSTANCE_ID={id}\nfor s in {SCRIPTS_DIR}/*; do\n\t[ -f \"$s\" ] || continue\n\techo \"egret: $(date -u +%FT%TZ) running ${{s##*/}}\"\n\t\"$s\"\n\techo \"egret: ${{s##*/}} exited $?\"\ndone\n: > {SCRIPTS_DONE}\n"
+        );
+        let unit = format!(
+            "[Unit]\nDescription=egret: first-boot scripts (bootcmd, user-data scripts, runcmd)\n# Scripts may use the network, as cloud-init's runcmd can.\nWants=network-online.target\nAfter=network-online.target\n# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!{SCRIPTS_DONE}\n\n[Service]\nType=oneshot\nExecStart=/bin/sh {STATE_DIR}/firstboot\nTimeoutSec=0\n\n[Install]\nWantedBy=multi-user.target\n"
+        );
+        if new_instance {
+            let _ = self.root.remove(SCRIPTS_DONE);
+        }
+        self.install_unit(
+            "egret-firstboot.service",
+            &unit,
+            &format!("{STATE_DIR}/firstboot"),
+            &runner,
+        );
+        self.log.line(&format!(
+            "{} script(s) scheduled for first boot (egret-firstboot.service)",
+            ctx.scripts.len()
+        ));
+    }
+
+    /// With SELinux enabled in the image, every path written is relabelled
+    /// at boot by systemd-tmpfiles.
+    fn selinux(&mut self) {
+        let Some(cfg) = self.read_string("/etc/selinux/config") else {
+            return;
+        };
+        let enabled = cfg.lines().any(|l| {
+            let l = l.trim();
+            l == "SELINUX=enforcing" || l == "SELINUX=permissive"
+        });
+        if !enabled {
+            return;
+        }
+        let mut text =
+            String::from("# Written by egret: restore SELinux labels of what egret wrote.\n");
+        for p in self.root.written() {
+            if p.bytes().any(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            text.push_str(&format!("z {p} - - - -\n"));
+        }
+        if self.mkdir("/etc/tmpfiles.d", 0o755, 0, 0) {
+            self.write(
+                "/etc/tmpfiles.d/egret-relabel.conf",
+                text.as_bytes(),
+                0o644,
+                0,
+                0,
+            );
+        }
+    }
+}
+
+fn ensure_group(
+    acc: &mut Accounts,
+    defs: &LoginDefs,
+    name: &str,
+    system: bool,
+) -> Result<u32, accounts::Error> {
+    if let Some(g) = acc.group(name) {
+        return Ok(g.gid);
+    }
+    let gid = acc.alloc_gid(system, defs, None)?;
+    acc.add_group(name, gid)?;
+    Ok(gid)
+}
+
+/// Sets a password unless the current hash already matches it (so a second
+/// run writes the same bytes). Returns whether it changed.
+fn set_password(
+    acc: &mut Accounts,
+    name: &str,
+    pw: &Password,
+    today: u64,
+) -> Result<bool, accounts::Error> {
+    let current = acc.hash(name).unwrap_or_default();
+    let current = current.trim_start_matches('!');
+    let hash = match pw {
+        Password::Hash(Secret(h)) => {
+            if current == h {
+                return Ok(false);
+            }
+            h.clone()
+        }
+        Password::Plain(Secret(p)) => {
+            if crate::crypt::verify(p.as_bytes(), current) {
+                return Ok(false);
+            }
+            crate::crypt::hash_password(p.as_bytes()).map_err(|_| accounts::Error::BadField)?
+        }
+    };
+    acc.set_hash(name, &hash, today)?;
+    Ok(true)
+}
+
+fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
+    let (u, g) = match owner.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (owner, None),
+    };
+    let uid = match (u.parse::<u32>(), u) {
+        (Ok(n), _) => n,
+        (_, "root") => 0,
+        _ => acc?.user(u)?.uid,
+    };
+    let gid = match g {
+        None | Some("") => 0,
+        Some(g) => match (g.parse::<u32>(), g) {
+            (Ok(n), _) => n,
+            (_, "root") => 0,
+            _ => acc?.group(g)?.gid,
+        },
+    };
+    Some((uid, gid))
+}
+
+fn merge_keys(into: &mut Vec<String>, keys: &[String]) {
+    for k in keys {
+        if !into.contains(k) {
+            into.push(k.clone());
+        }
+    }
+}
+
+/// The identity of a key line: type and blob, so a key already present with
+/// another comment or other options is not added twice.
+fn key_identity(line: &str) -> String {
+    if let Some(k) = crate::sshkey::parse_public_line(line) {
+        return format!("{} {}", k.kind, k.blob);
+    }
+    // Not a key egret can decode: still compare by type and blob when the
+    // line has that shape (after any options), so a changed comment or
+    // option does not duplicate it.
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let is_type =
+        |t: &str| t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-");
+    match words.iter().position(|t| is_type(t)) {
+        Some(i) => match words.get(i + 1) {
+            Some(b) => format!("{} {b}", words.get(i).copied().unwrap_or_default()),
+            None => line.trim().to_owned(),
+        },
+        None => line.trim().to_owned(),
+    }
+}
+
+/// Merges `keys` into an authorized_keys text: every existing line kept,
+/// new keys appended. Returns the text and how many keys were added.
+pub fn authorized_keys(old: &str, keys: &[String], options: Option<&str>) -> (String, usize) {
+    let mut have: Vec<String> = old.lines().map(key_identity).collect();
+    let mut text = String::from(old);
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let mut added = 0;
+    for k in keys {
+        let id = key_identity(k);
+        if have.contains(&id) {
+            continue;
+        }
+        if let Some(o) = options {
+            text.push_str(o);
+            text.push(' ');
+        }
+        text.push_str(k.trim());
+        text.push('\n');
+        have.push(id);
+        added += 1;
+    }
+    (text, added)
+}
+
+/// `manage_etc_hosts: localhost`: one `127.0.1.1` line with our names.
+pub fn hosts_localhost(old: &str, names: &str) -> String {
+    let want = format!("127.0.1.1 {names}");
+    let mut out = String::new();
+    let mut done = false;
+    for line in old.lines() {
+        let is_ours = line.split_whitespace().next() == Some("127.0.1.1");
+        if is_ours {
+            if !done {
+                out.push_str(&want);
+                out.push('\n');
+                done = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !done {
+        out.insert_str(0, &format!("{want}\n"));
+    }
+    out
+}
+
+/// Sets `key value` in sshd_config: replaces the first global occurrence
+/// (before any `Match`), else inserts before the first `Match`, else appends.
+pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in text.lines() {
+        let word = line.split_whitespace().next().unwrap_or("");
+        if !done && word.eq_ignore_ascii_case("match") {
+            out.push_str(&format!("{key} {value}\n"));
+            done = true;
+        }
+        if !done && word.eq_ignore_ascii_case(key) {
+            out.push_str(&format!("{key} {value}\n"));
+            done = true;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !done {
+        out.push_str(&format!("{key} {value}\n"));
+    }
+    out
+}
+
+/// `KEY=value` from `/etc/default/useradd`.
+fn conf_value(text: &[u8], key: &str) -> Option<String> {
+    let text = core::str::from_utf8(text).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.trim().split_once('=')?;
+        (k.trim() == key && !v.trim().is_empty()).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// New homes: login.defs `HOME_MODE`, else `0777 & ~UMASK` as useradd does.
+fn home_mode(defs: &[u8]) -> u32 {
+    let text = core::str::from_utf8(defs).unwrap_or("");
+    let get = |key: &str| {
+        text.lines().find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some(key))
+                .then(|| w.next().and_then(|v| u32::from_str_radix(v, 8).ok()))
+                .flatten()
+        })
+    };
+    match (get("HOME_MODE"), get("UMASK")) {
+        (Some(m), _) => m & 0o7777,
+        (None, Some(u)) => 0o777 & !u,
+        (None, None) => 0o755,
+    }
+}
+
+fn parent_of(path: &str) -> &str {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((p, _)) => p,
+    }
+}
+
+/// A script name safe as a file name.
+fn file_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        format!("script{s}")
+    } else {
+        s
+    }
+}
+
+fn sh_single_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorized_keys_merge_keeps_lines_and_dedups_by_blob() {
+        let old = "# managed by hand\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep old@host\n";
+        let keys = [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep other-comment".to_owned(),
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ new".to_owned(),
+        ];
+        let (text, added) = authorized_keys(old, &keys, None);
+        assert_eq!(added, 1);
+        assert_eq!(text, "# managed by hand\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep old@host\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ new\n");
+        let (again, added) = authorized_keys(&text, &keys, None);
+        assert_eq!((again.as_str(), added), (text.as_str(), 0));
+    }
+
+    #[test]
+    fn hosts_localhost_replaces_or_inserts() {
+        assert_eq!(
+            hosts_localhost("127.0.0.1 localhost\n127.0.1.1 old\n", "a.example a"),
+            "127.0.0.1 localhost\n127.0.1.1 a.example a\n"
+        );
+        assert_eq!(
+            hosts_localhost("127.0.0.1 localhost\n", "a"),
+            "127.0.1.1 a\n127.0.0.1 localhost\n"
+        );
+    }
+
+    #[test]
+    fn sshd_option_before_match() {
+        let t = "Port 22\n#PasswordAuthentication yes\nMatch User x\n  X11Forwarding no\n";
+        assert_eq!(set_sshd_option(t, "PasswordAuthentication", "no"), "Port 22\n#PasswordAuthentication yes\nPasswordAuthentication no\nMatch User x\n  X11Forwarding no\n");
+        assert_eq!(
+            set_sshd_option(
+                "PasswordAuthentication yes\n",
+                "PasswordAuthentication",
+                "no"
+            ),
+            "PasswordAuthentication no\n"
+        );
+    }
+
+    #[test]
+    fn home_mode_from_login_defs() {
+        assert_eq!(home_mode(b"UMASK 022\nHOME_MODE 0700\n"), 0o700);
+        assert_eq!(home_mode(b"UMASK 027\n"), 0o750);
+        assert_eq!(home_mode(b""), 0o755);
+    }
+
+    #[test]
+    fn owners() {
+        assert_eq!(resolve_owner("root:root", None), Some((0, 0)));
+        assert_eq!(resolve_owner("1000:100", None), Some((1000, 100)));
+        assert_eq!(resolve_owner("alice", None), None);
+    }
+
+    #[test]
+    fn parents_and_names() {
+        assert_eq!(parent_of("/etc/x"), "/etc");
+        assert_eq!(parent_of("/x"), "/");
+        assert_eq!(file_name("../evil name"), "script.._evil_name");
+        assert_eq!(file_name("part-001"), "part-001");
+    }
+}

@@ -1,0 +1,8 @@
+//! Every write into the target root. [`root::Root`] is the only way to touch
+//! the sysroot: all paths resolve inside it, files are replaced atomically.
+//! [`accounts`] edits the account databases as text; [`apply`] turns a
+//! `Context` into writes.
+
+pub mod accounts;
+pub mod apply;
+pub mod root;

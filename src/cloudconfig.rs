@@ -400,7 +400,7 @@ impl Reader<'_> {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
             Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(format!("{f}")),
+            Value::Float(f) => Some(f.clone()),
             Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
             _ => return Err(self.err(n, "expected a string")),
         })

@@ -39,7 +39,9 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
-    Float(f64),
+    /// A float as written (`1.5`, `-.inf`, `1:30.5`): egret never computes
+    /// with floats, so it keeps the text and links no float parser or printer.
+    Float(String),
     Str(String),
     /// `!!binary` base64, already decoded.
     Binary(Vec<u8>),

@@ -356,72 +356,20 @@ fn put_string(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn b64_char(v: u32) -> char {
-    char::from(B64.get((v & 0x3f) as usize).copied().unwrap_or(b'A'))
-}
-
-fn b64_value(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
-
-/// Standard padded base64.
-fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3).saturating_mul(4));
-    for chunk in data.chunks(3) {
-        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let w = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(b64_char(w >> 18));
-        out.push(b64_char(w >> 12));
-        out.push(if chunk.len() > 1 {
-            b64_char(w >> 6)
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 { b64_char(w) } else { '=' });
-    }
-    out
-}
-
-/// Strict standard base64: whole quads, `=` padding only at the very end.
+/// OpenSSH blobs are strict standard base64: whole quads, padding only at
+/// the end, no whitespace or URL-safe letters. The shared decoder is more
+/// lenient (whitespace, `-_`), so the extra rules are checked first.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let body = s.trim_end_matches('=');
+    if s.is_empty() || s.len() % 4 != 0 || s.len() - body.len() > 2 || !body.bytes().all(alphabet) {
         return None;
     }
-    let quads = bytes.len() / 4;
-    let mut out = Vec::with_capacity(quads * 3);
-    for (i, quad) in bytes.chunks_exact(4).enumerate() {
-        let &[a, b, c, d] = quad else {
-            return None;
-        };
-        let last = i + 1 == quads;
-        let (c_pad, d_pad) = (c == b'=', d == b'=');
-        if c_pad && !d_pad || d_pad && !last {
-            return None;
-        }
-        let c_val = if c_pad { 0 } else { b64_value(c)? };
-        let d_val = if d_pad { 0 } else { b64_value(d)? };
-        let w = (b64_value(a)? << 18) | (b64_value(b)? << 12) | (c_val << 6) | d_val;
-        let [_, x, y, z] = w.to_be_bytes();
-        out.push(x);
-        if !c_pad {
-            out.push(y);
-        }
-        if !d_pad {
-            out.push(z);
-        }
-    }
-    Some(out)
+    crate::text::base64::decode(s.as_bytes()).ok()
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    crate::text::base64::encode(data)
 }
 
 #[cfg(test)]

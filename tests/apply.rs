@@ -6,16 +6,7 @@ use std::fs;
 fn apply_full(s: &Scratch) -> (std::path::PathBuf, String) {
     let root = s.sysroot();
     let seed = s.seed("full");
-    let o = egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    );
+    let o = apply_seed(s, &root, &seed, &[], "");
     let (code, _, err) = text(&o);
     assert_eq!(code, 0, "{err}");
     (root, err)
@@ -265,21 +256,12 @@ fn second_apply_changes_nothing_and_force_gives_the_same_bytes() {
     let (root, _) = apply_full(&s);
     let seed = s.path("seed-full");
     let first = snapshot(&root);
-    let args = [
-        "apply",
-        "--sysroot",
-        root.to_str().unwrap(),
-        "--from",
-        &format!("nocloud:{}", seed.display()),
-    ];
-    let (code, _, err) = text(&egret(&args, &s.cmdline("")));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 0);
     assert!(err.contains("already applied; nothing to do"), "{err}");
     assert_eq!(diff(&first, &snapshot(&root)), Vec::<String>::new());
 
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    let (code, _, err) = text(&egret(&forced, &s.cmdline("")));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &["--force"], ""));
     assert_eq!(code, 0, "{err}");
     let mut a = first.clone();
     let mut b = snapshot(&root);
@@ -297,16 +279,7 @@ fn a_new_instance_is_provisioned_again_without_duplicates() {
     let seed2 = s.seed("full");
     let md = read(&seed2, "meta-data").replace("iid-full-01", "iid-full-02");
     fs::write(seed2.join("meta-data"), md).unwrap();
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed2.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed2, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("new instance iid-full-02 (was iid-full-01)"),
@@ -405,16 +378,7 @@ fn egret_off_does_nothing() {
     let root = s.sysroot();
     let seed = s.seed("full");
     let before = snapshot(&root);
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline("quiet egret=off"),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], "quiet egret=off"));
     assert_eq!(code, 0);
     assert!(err.contains("disabled by egret=off"));
     assert_eq!(diff(&before, &snapshot(&root)), Vec::<String>::new());
@@ -457,16 +421,7 @@ fn gzip_and_multipart_user_data() {
             ("user-data", &gz.stdout),
         ],
     );
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert_eq!(read(&root, "etc/hostname"), "from-mime\n");
     assert_eq!(
@@ -485,16 +440,7 @@ fn binary_gzip_write_files_like_cloud_init_docs() {
         "bin",
         &[("meta-data", b"instance-id: iid-bin\n"), ("user-data", ud)],
     );
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         read(&root, "usr/bin/hello"),
@@ -509,16 +455,7 @@ fn no_default_user_sends_keys_to_root() {
     let root = s.sysroot();
     fs::remove_file(root.join("etc/egret/egret.conf")).unwrap();
     let seed = s.seed_with("rk", &[("meta-data", b"instance-id: i-1\npublic-keys: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRootOnly root@x\n"), ("user-data", b"#cloud-config\nusers: [default]\n")]);
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("`default` user skipped"), "{err}");
     assert_eq!(

@@ -15,16 +15,7 @@ fn refused(name: &str, user_data: &[u8], expect: &str) {
         ],
     );
     let before = snapshot(&root);
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 2, "{name}: {err}");
     let line = err
         .lines()
@@ -141,16 +132,7 @@ fn bad_meta_data_is_refused() {
         ],
     );
     let before = snapshot(&root);
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/meta-data:"), "{err}");
     assert_eq!(diff(&before, &snapshot(&root)), Vec::<String>::new());
@@ -170,16 +152,7 @@ fn json_meta_data_is_read() {
             ("user-data", b"#cloud-config\n"),
         ],
     );
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert_eq!(read(&root, "etc/hostname"), "jsonhost\n");
 }

@@ -129,6 +129,21 @@ pub fn egret(args: &[&str], cmdline: &Path) -> Output {
         .unwrap()
 }
 
+/// `egret apply --sysroot ROOT --from nocloud:SEED EXTRA...` under the
+/// kernel command line `cmdline`.
+pub fn apply_seed(s: &Scratch, root: &Path, seed: &Path, extra: &[&str], cmdline: &str) -> Output {
+    let from = format!("nocloud:{}", seed.display());
+    let mut args = vec![
+        "apply",
+        "--sysroot",
+        root.to_str().unwrap(),
+        "--from",
+        &from,
+    ];
+    args.extend_from_slice(extra);
+    egret(&args, &s.cmdline(cmdline))
+}
+
 pub fn text(o: &Output) -> (i32, String, String) {
     (
         o.status.code().unwrap_or(-1),

@@ -28,16 +28,7 @@ fn writes_stay_inside_the_sysroot() {
             ("user-data", ud.as_bytes()),
         ],
     );
-    let o = egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &format!("nocloud:{}", seed.display()),
-        ],
-        &s.cmdline(""),
-    );
+    let o = apply_seed(&s, &root, &seed, &[], "");
     let (_, _, err) = text(&o);
     let entries: Vec<_> = fs::read_dir(&outside)
         .unwrap()

@@ -676,15 +676,16 @@ impl Reader<'_> {
             // Old form: `users: {name: {config...}}`.
             Value::Map(entries) => {
                 for e in entries {
-                    let mut u = match &e.value.value {
-                        Value::Map(_) => self.user_map(&e.value, w)?,
-                        _ => User {
-                            lock_passwd: true,
-                            ..User::default()
-                        },
-                    };
-                    u.name = e.key.clone();
-                    push(u, &mut out);
+                    match &e.value.value {
+                        Value::Map(_) => {
+                            let u = self.user_map_named(&e.value, Some(&e.key), w)?;
+                            match (e.key.as_str(), default) {
+                                ("default", Some(d)) => push(overlay_default(d, u), &mut out),
+                                _ => push(u, &mut out),
+                            }
+                        }
+                        _ => by_name(&e.key, &e.value, &mut out, w),
+                    }
                 }
             }
             Value::Seq(items) => {
@@ -723,10 +724,22 @@ impl Reader<'_> {
 
     /// One `users:` mapping entry.
     fn user_map(&self, n: &Node, w: &mut Vec<String>) -> Result<User, Error> {
+        self.user_map_named(n, None, w)
+    }
+
+    /// A `users:` mapping entry; `name` is the key of the old
+    /// `users: {name: {...}}` form, which the entry's own `name:` overrides.
+    fn user_map_named(
+        &self,
+        n: &Node,
+        name: Option<&str>,
+        w: &mut Vec<String>,
+    ) -> Result<User, Error> {
         let Value::Map(entries) = &n.value else {
             return Err(self.err(n, "a user must be a mapping"));
         };
         let mut u = User {
+            name: name.unwrap_or_default().to_owned(),
             lock_passwd: true,
             ..User::default()
         };

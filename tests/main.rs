@@ -12,3 +12,4 @@ mod apply;
 mod bad_input;
 mod cli;
 mod confinement;
+mod variants;

@@ -58,3 +58,50 @@ fn writes_stay_inside_the_sysroot() {
         "`..` is clamped at the root: {err}"
     );
 }
+
+#[test]
+fn ostree_style_symlinked_home_and_root_resolve_inside_the_image() {
+    let s = Scratch::new("ostree");
+    let root = s.sysroot();
+    // Fedora CoreOS / Atomic layout: /home and /root are symlinks into /var,
+    // one relative, one absolute; /var/home does not exist yet.
+    fs::remove_dir_all(root.join("home")).unwrap();
+    fs::remove_dir_all(root.join("root")).unwrap();
+    symlink("var/home", root.join("home")).unwrap();
+    fs::create_dir_all(root.join("var/roothome")).unwrap();
+    symlink("/var/roothome", root.join("root")).unwrap();
+    fs::write(
+        root.join("etc/passwd"),
+        read(&root, "etc/passwd")
+            .replace("root:x:0:0:root:/root:", "root:x:0:0:root:/var/roothome:"),
+    )
+    .unwrap();
+    let seed = s.seed_with(
+        "o",
+        &[
+            ("meta-data", b"instance-id: iid-ostree\npublic-keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOstreeKey core@x]\n"),
+            ("user-data", b"#cloud-config\nusers:\n  - name: core\n    ssh_authorized_keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICoreKey core@laptop]\n"),
+        ],
+    );
+    fs::remove_file(root.join("etc/egret/egret.conf")).unwrap();
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        root.join("home").is_symlink(),
+        "the image's symlink is kept"
+    );
+    assert_eq!(
+        read(&root, "var/home/core/.ssh/authorized_keys"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICoreKey core@laptop\n"
+    );
+    assert_eq!(meta(&root, "var/home/core"), (0o700, 1001, 1001));
+    assert_eq!(
+        read(&root, "var/roothome/.ssh/authorized_keys"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOstreeKey core@x\n"
+    );
+    let outside_home = std::path::Path::new("/var/home/core");
+    assert!(
+        !outside_home.exists(),
+        "nothing written to the host's /var/home"
+    );
+}

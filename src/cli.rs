@@ -116,8 +116,17 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
     })
 }
 
+/// The clocks egret reads: the binary's runtime provides them (musl's
+/// `clock_gettime`), so the library links no vDSO parser of its own.
+pub trait Clock {
+    /// Milliseconds of a monotonic clock, for durations.
+    fn monotonic_ms(&self) -> u64;
+    /// Seconds since the Unix epoch, for shadow's day counts.
+    fn unix_seconds(&self) -> u64;
+}
+
 /// Runs egret: `args` includes the program name, `env` is `KEY=value` pairs.
-pub fn run(args: &[String], env: &[String]) -> i32 {
+pub fn run(args: &[String], env: &[String], clock: &dyn Clock) -> i32 {
     let rest = args.get(1..).unwrap_or_default();
     let cmd = match parse_args(rest) {
         Ok(c) => c,
@@ -135,7 +144,7 @@ pub fn run(args: &[String], env: &[String]) -> i32 {
         Command::Help => out(USAGE, EXIT_OK),
         Command::Validate(files) => validate(&files),
         Command::Show(o) => show(&o, &env),
-        Command::Apply(o) => run_apply(&o, &env),
+        Command::Apply(o) => run_apply(&o, &env, clock),
     }
 }
 
@@ -157,18 +166,6 @@ impl<'a> Env<'a> {
             .iter()
             .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
     }
-}
-
-fn now_ms() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    (t.tv_sec as u64)
-        .saturating_mul(1000)
-        .saturating_add(t.tv_nsec as u64 / 1_000_000)
-}
-
-fn today() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-    u64::try_from(t.tv_sec).unwrap_or(0) / 86_400
 }
 
 fn read_cmdline(env: &Env, log: &mut Log) -> Cmdline {
@@ -329,8 +326,8 @@ struct Report {
     log: Vec<String>,
 }
 
-fn run_apply(o: &Opts, env: &Env) -> i32 {
-    let start = now_ms();
+fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
+    let start = clock.monotonic_ms();
     let in_initrd = rustix::fs::access(INITRD_RELEASE, rustix::fs::Access::EXISTS).is_ok();
     let mut log = Log::new(in_initrd);
     let cmd = read_cmdline(env, &mut log);
@@ -353,7 +350,7 @@ fn run_apply(o: &Opts, env: &Env) -> i32 {
     };
     let opts = apply::Options {
         force: o.force,
-        today: today(),
+        today: clock.unix_seconds() / 86_400,
     };
     let (code, outcome) = match apply::apply(&root, &ctx, &opts, &mut log) {
         Ok(Outcome::Applied) => (EXIT_OK, "applied"),
@@ -365,7 +362,7 @@ fn run_apply(o: &Opts, env: &Env) -> i32 {
             (EXIT_FAIL, "failed")
         }
     };
-    let elapsed = now_ms().saturating_sub(start);
+    let elapsed = clock.monotonic_ms().saturating_sub(start);
     log.line(&format!(
         "{outcome}: {} from {} in {elapsed} ms",
         cloudconfig::printable(&ctx.instance_id),

@@ -22,5 +22,5 @@ extern "C" fn main(
     rt::sanitize_fds();
     let args = rt::strings(argv, usize::try_from(argc).unwrap_or(0));
     let env = rt::strings(envp, 4096);
-    egret::cli::run(&args, &env)
+    egret::cli::run(&args, &env, &rt::MuslClock)
 }

@@ -20,6 +20,43 @@ extern "C" {
     fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
     fn aligned_alloc(align: usize, size: usize) -> *mut c_void;
     fn _exit(status: c_int) -> !;
+    fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
+}
+
+/// `struct timespec` on x86-64 musl.
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+const CLOCK_REALTIME: c_int = 0;
+const CLOCK_MONOTONIC: c_int = 1;
+
+fn now(clock: c_int) -> Timespec {
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; on failure it stays zero.
+    unsafe { clock_gettime(clock, &mut ts) };
+    ts
+}
+
+/// musl's clock_gettime (vDSO when the kernel offers one, else the syscall).
+pub struct MuslClock;
+
+impl egret::cli::Clock for MuslClock {
+    fn monotonic_ms(&self) -> u64 {
+        let t = now(CLOCK_MONOTONIC);
+        u64::try_from(t.tv_sec)
+            .unwrap_or(0)
+            .saturating_mul(1000)
+            .saturating_add(u64::try_from(t.tv_nsec).unwrap_or(0) / 1_000_000)
+    }
+    fn unix_seconds(&self) -> u64 {
+        u64::try_from(now(CLOCK_REALTIME).tv_sec).unwrap_or(0)
+    }
 }
 
 /// Ends the process at once, without running anything else.

@@ -6,8 +6,11 @@
 //! `..` never climb above `/`), and its parent directory is resolved with
 //! `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: an absolute symlink in
 //! the image (`/etc -> /tmp/evil`, OSTree's `/home -> var/home`) resolves
-//! inside the root, so nothing can be read or written outside it. The final
-//! component is then acted on with the `*at` calls relative to that parent.
+//! inside the root, so nothing can be read or written outside it. The
+//! normalised path goes to the kernel as it is, absolute: under
+//! `RESOLVE_IN_ROOT` an absolute path also starts at the root fd
+//! (openat2(2)). The final component is then acted on with the `*at` calls
+//! relative to that parent.
 //!
 //! A final component that is a symlink is *replaced*, never followed: writes
 //! behave like `install`, not like `cat >`. [`Root::read`] and [`Root::meta`]
@@ -17,6 +20,11 @@
 //! This module must never build a `"<sysroot>/" + path` string, never follow
 //! a symlink with the host's view of `/`, never remove a directory, and never
 //! allocate by a size read from disk beyond the caller's cap.
+//!
+//! Size matters here (the binary has a budget): every kernel path is turned
+//! into a `CStr` once, by `cstring`, so rustix never converts a `&str` at a
+//! call site; errors travel inside as an `(op, errno)` pair and become an
+//! [`Error`] with the caller's path once, at the edge.
 
 use alloc::borrow::ToOwned;
 use alloc::ffi::CString;
@@ -25,9 +33,12 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::ffi::CStr;
 use core::fmt;
+use core::mem::MaybeUninit;
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{self, AtFlags, Dir, FileType, Gid, Mode, OFlags, ResolveFlags, Stat, Uid, CWD};
+use rustix::fs::{
+    self, AtFlags, FileType, Gid, Mode, OFlags, RawDir, ResolveFlags, Stat, Uid, CWD,
+};
 use rustix::io::Errno;
 
 /// Bounded retries for `openat2`'s `EAGAIN` (a concurrent rename in the
@@ -47,6 +58,28 @@ const MKDIR_MAX_LINKS: u32 = 16;
 /// `.<name>.egret-XXXXXXXX` within NAME_MAX (255).
 const TEMP_NAME_MAX: usize = 200;
 
+/// A directory, readable so it can also be listed and fsynced.
+const DIR: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+/// A directory entry that must not be a symlink (copy_tree's own steps).
+const DIR_NOFOLLOW: OFlags = DIR.union(OFlags::NOFOLLOW);
+/// Reading (or fchmod-ing) an entry without following it; `NONBLOCK` and
+/// `NOCTTY` so an entry swapped for a FIFO or tty cannot block or adopt us.
+const READ: OFlags = READ_FOLLOW.union(OFlags::NOFOLLOW);
+/// [`READ`] for [`Root::read_follow`], which follows the final symlink.
+const READ_FOLLOW: OFlags = OFlags::RDONLY
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOCTTY)
+    .union(OFlags::NONBLOCK);
+/// A new file that must not exist yet, not even as a dangling symlink.
+const CREATE: OFlags = OFlags::CREATE
+    .union(OFlags::EXCL)
+    .union(OFlags::WRONLY)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NOCTTY);
+
 /// A failed filesystem operation inside the sysroot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
@@ -59,9 +92,11 @@ pub struct Error {
 }
 
 impl Error {
-    fn new(op: &'static str, path: &str, errno: Errno) -> Error {
+    // Out of line: it is the one place a path is copied for an error.
+    #[inline(never)]
+    fn new(op: Op, path: &str, errno: Errno) -> Error {
         Error {
-            op,
+            op: op.name(),
             path: path.to_owned(),
             errno,
         }
@@ -70,7 +105,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: ", self.op, self.path)?;
+        for part in [self.op, " ", &self.path, ": "] {
+            f.write_str(part)?;
+        }
         match errno_name(self.errno) {
             Some(name) => f.write_str(name),
             None => write!(f, "errno {}", self.errno.raw_os_error()),
@@ -80,39 +117,74 @@ impl fmt::Display for Error {
 
 /// Symbolic names for the errnos a sysroot write can plausibly meet; without
 /// std there is no strerror, and `ENOENT` reads better than `os error 2`.
+/// The names are one string, `|`-separated in the order of [`ERRNOS`]: a
+/// `match` of strings costs a table of pointers besides the text.
 fn errno_name(e: Errno) -> Option<&'static str> {
-    Some(match e {
-        Errno::PERM => "EPERM (operation not permitted)",
-        Errno::NOENT => "ENOENT (no such file or directory)",
-        Errno::INTR => "EINTR (interrupted)",
-        Errno::IO => "EIO (input/output error)",
-        Errno::NXIO => "ENXIO (no such device or address)",
-        Errno::TOOBIG => "E2BIG (too many entries)",
-        Errno::BADF => "EBADF (bad file descriptor)",
-        Errno::AGAIN => "EAGAIN (try again)",
-        Errno::NOMEM => "ENOMEM (out of memory)",
-        Errno::ACCESS => "EACCES (permission denied)",
-        Errno::BUSY => "EBUSY (device or resource busy)",
-        Errno::EXIST => "EEXIST (file exists)",
-        Errno::XDEV => "EXDEV (cross-device link)",
-        Errno::NOTDIR => "ENOTDIR (not a directory)",
-        Errno::ISDIR => "EISDIR (is a directory)",
-        Errno::INVAL => "EINVAL (invalid argument)",
-        Errno::TXTBSY => "ETXTBSY (text file busy)",
-        Errno::FBIG => "EFBIG (file too large)",
-        Errno::NOSPC => "ENOSPC (no space left on device)",
-        Errno::ROFS => "EROFS (read-only file system)",
-        Errno::MLINK => "EMLINK (too many links)",
-        Errno::NAMETOOLONG => "ENAMETOOLONG (file name too long)",
-        Errno::NOSYS => "ENOSYS (function not implemented)",
-        Errno::NOTEMPTY => "ENOTEMPTY (directory not empty)",
-        Errno::LOOP => "ELOOP (too many levels of symbolic links)",
-        Errno::NOTSUP => "EOPNOTSUPP (operation not supported)",
-        Errno::DQUOT => "EDQUOT (disk quota exceeded)",
-        Errno::STALE => "ESTALE (stale file handle)",
-        _ => return None,
-    })
+    let i = ERRNOS.iter().position(|&x| x == e)?;
+    ERRNO_NAMES.split('|').nth(i)
 }
+
+const ERRNOS: [Errno; 28] = [
+    Errno::PERM,
+    Errno::NOENT,
+    Errno::INTR,
+    Errno::IO,
+    Errno::NXIO,
+    Errno::TOOBIG,
+    Errno::BADF,
+    Errno::AGAIN,
+    Errno::NOMEM,
+    Errno::ACCESS,
+    Errno::BUSY,
+    Errno::EXIST,
+    Errno::XDEV,
+    Errno::NOTDIR,
+    Errno::ISDIR,
+    Errno::INVAL,
+    Errno::TXTBSY,
+    Errno::FBIG,
+    Errno::NOSPC,
+    Errno::ROFS,
+    Errno::MLINK,
+    Errno::NAMETOOLONG,
+    Errno::NOSYS,
+    Errno::NOTEMPTY,
+    Errno::LOOP,
+    Errno::NOTSUP,
+    Errno::DQUOT,
+    Errno::STALE,
+];
+
+const ERRNO_NAMES: &str = concat!(
+    "EPERM (operation not permitted)|",
+    "ENOENT (no such file or directory)|",
+    "EINTR (interrupted)|",
+    "EIO (input/output error)|",
+    "ENXIO (no such device or address)|",
+    "E2BIG (too many entries)|",
+    "EBADF (bad file descriptor)|",
+    "EAGAIN (try again)|",
+    "ENOMEM (out of memory)|",
+    "EACCES (permission denied)|",
+    "EBUSY (device or resource busy)|",
+    "EEXIST (file exists)|",
+    "EXDEV (cross-device link)|",
+    "ENOTDIR (not a directory)|",
+    "EISDIR (is a directory)|",
+    "EINVAL (invalid argument)|",
+    "ETXTBSY (text file busy)|",
+    "EFBIG (file too large)|",
+    "ENOSPC (no space left on device)|",
+    "EROFS (read-only file system)|",
+    "EMLINK (too many links)|",
+    "ENAMETOOLONG (file name too long)|",
+    "ENOSYS (function not implemented)|",
+    "ENOTEMPTY (directory not empty)|",
+    "ELOOP (too many levels of symbolic links)|",
+    "EOPNOTSUPP (operation not supported)|",
+    "EDQUOT (disk quota exceeded)|",
+    "ESTALE (stale file handle)",
+);
 
 /// What kind of entry a path names (its last component, not followed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,69 +232,149 @@ impl Meta {
     }
 }
 
-/// A normalised path inside the root: its components, none `.`/`..`/empty.
-struct Norm<'a> {
-    parts: Vec<&'a str>,
+/// The operation that failed; [`Error::op`] is its name. A byte instead of
+/// a `&str` keeps the internal `Result`s in registers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    /// `"open"`
+    Open,
+    /// `"open parent of"`
+    OpenParent,
+    /// `"read"`
+    Read,
+    /// `"stat"`
+    Stat,
+    /// `"write"`
+    Write,
+    /// `"create temp for"`
+    CreateTemp,
+    /// `"create"`
+    Create,
+    /// `"chown"`
+    Chown,
+    /// `"chmod"`
+    Chmod,
+    /// `"fsync"`
+    Fsync,
+    /// `"fsync directory of"`
+    FsyncDir,
+    /// `"rename"`
+    Rename,
+    /// `"mkdir"`
+    Mkdir,
+    /// `"symlink"`
+    Symlink,
+    /// `"readlink"`
+    Readlink,
+    /// `"remove"`
+    Remove,
+    /// `"list"`
+    List,
+    /// `"copy"`
+    Copy,
 }
 
-impl<'a> Norm<'a> {
-    /// Lexical normalisation: collapse `//`, drop `.`, let `..` pop but never
-    /// above `/`. Rejects empty, relative and NUL-bearing paths.
-    fn parse(path: &'a str) -> Result<Norm<'a>, Errno> {
-        if path.is_empty() || !path.starts_with('/') || path.contains('\0') {
-            return Err(Errno::INVAL);
-        }
-        let mut parts = Vec::new();
-        for c in path.split('/') {
-            match c {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                c => parts.push(c),
-            }
-        }
-        Ok(Norm { parts })
-    }
+/// [`Op`]'s names, in its order.
+const OP_NAMES: &str = concat!(
+    "open|",
+    "open parent of|",
+    "read|",
+    "stat|",
+    "write|",
+    "create temp for|",
+    "create|",
+    "chown|",
+    "chmod|",
+    "fsync|",
+    "fsync directory of|",
+    "rename|",
+    "mkdir|",
+    "symlink|",
+    "readlink|",
+    "remove|",
+    "list|",
+    "copy",
+);
 
-    /// The path relative to the root fd (`"."` for the root itself).
-    fn rel(&self) -> String {
-        join_rel(&self.parts)
-    }
-
-    /// `/a/b/c` as a canonical absolute string, for the write log.
-    fn abs(&self) -> String {
-        let mut s = String::new();
-        for p in &self.parts {
-            s.push('/');
-            s.push_str(p);
-        }
-        if s.is_empty() {
-            s.push('/');
-        }
-        s
-    }
-
-    /// The parent (relative to the root fd) and the final plain name; the
-    /// root itself has no final name, so operations on `/` are refused.
-    fn split(&self) -> Result<(String, &'a str), Errno> {
-        match self.parts.split_last() {
-            Some((name, parent)) => Ok((join_rel(parent), name)),
-            None => Err(Errno::INVAL),
-        }
+impl Op {
+    fn name(self) -> &'static str {
+        OP_NAMES.split('|').nth(self as usize).unwrap_or("")
     }
 }
 
-fn join_rel(parts: &[&str]) -> String {
-    if parts.is_empty() {
-        return ".".to_owned();
+/// A failure inside this module: the operation and what the kernel said.
+/// The caller's path is attached once, by [`Error::new`], at the edge.
+type Res<T> = Result<T, (Op, Errno)>;
+
+/// Names the operation an `Errno` came from.
+trait WithOp<T> {
+    fn op(self, op: Op) -> Res<T>;
+}
+
+impl<T> WithOp<T> for Result<T, Errno> {
+    fn op(self, op: Op) -> Res<T> {
+        self.map_err(|e| (op, e))
     }
-    parts.join("/")
 }
 
 /// An error mapper for `op` on `path`, for `map_err`.
-fn err_at<'a>(op: &'static str, path: &'a str) -> impl Fn(Errno) -> Error + 'a {
+fn err_at<'a>(op: Op, path: &'a str) -> impl Fn(Errno) -> Error + 'a {
     move |e| Error::new(op, path, e)
+}
+
+/// The edge: `(op, errno)` plus the caller's `path`.
+fn at<T>(path: &str, r: Res<T>) -> Result<T, Error> {
+    r.map_err(|(op, e)| Error::new(op, path, e))
+}
+
+/// Lexical normalisation into the canonical `/a/b/c`: collapse `//`, drop
+/// `.`, let `..` pop but never above `/`. Rejects empty, relative and
+/// NUL-bearing paths.
+fn norm(path: &str) -> Result<String, Errno> {
+    if !path.starts_with('/') || path.contains('\0') {
+        return Err(Errno::INVAL);
+    }
+    let mut out = String::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => while out.pop().is_some_and(|c| c != '/') {},
+            c => {
+                out.push('/');
+                out.push_str(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+/// The parent of a normalised path and its final plain name; the root
+/// itself has no final name, so operations on `/` are refused.
+fn split(abs: &str) -> Result<(&str, CString), Errno> {
+    match abs.rsplit_once('/') {
+        Some((parent, name)) if !name.is_empty() => Ok((
+            if parent.is_empty() { "/" } else { parent },
+            cstring(name.as_bytes())?,
+        )),
+        _ => Err(Errno::INVAL),
+    }
+}
+
+/// `s` for the kernel; an embedded NUL is `EINVAL`, as rustix would say.
+fn cstring(s: &[u8]) -> Result<CString, Errno> {
+    CString::new(s).map_err(|_| Errno::INVAL)
+}
+
+/// `None` for a missing entry (or parent: `ENOTDIR` too, like stat(1)).
+fn found<T>(r: Result<T, Errno>) -> Result<Option<T>, Errno> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn uid_gid(uid: u32, gid: u32) -> Result<(Uid, Gid), Errno> {
@@ -248,41 +400,80 @@ fn intr<T>(mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
     }
 }
 
-fn is_missing(e: Errno) -> bool {
-    e == Errno::NOENT || e == Errno::NOTDIR
+/// `openat(dir, name)`, never resolving more than the one name.
+fn open_at(dir: BorrowedFd<'_>, name: &CStr, flags: OFlags, mode: u32) -> Result<OwnedFd, Errno> {
+    intr(|| fs::openat(dir, name, flags, Mode::from_bits_truncate(mode)))
 }
 
-fn random_suffix() -> Result<[u8; 8], Errno> {
+/// `lstat` of `name` in `dir`.
+fn stat_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<Stat, Errno> {
+    intr(|| fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW))
+}
+
+fn sync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    intr(|| fs::fsync(fd))
+}
+
+/// Owner, then mode: chown clears setuid, so chmod must come after it.
+fn own(fd: BorrowedFd<'_>, mode: u32, u: Uid, g: Gid) -> Res<()> {
+    fs::fchown(fd, Some(u), Some(g)).op(Op::Chown)?;
+    fs::fchmod(fd, perm(mode)).op(Op::Chmod)
+}
+
+/// A freshly created file's whole life before it is linked in: contents,
+/// owner and mode, fsync.
+fn fill(fd: BorrowedFd<'_>, data: &[u8], mode: u32, u: Uid, g: Gid) -> Res<()> {
+    write_all(fd, data).op(Op::Write)?;
+    own(fd, mode, u, g)?;
+    sync(fd).op(Op::Fsync)
+}
+
+/// `mkdirat` (0700 until owned) + open without following + chown + chmod.
+fn mkdir_owned(parent: BorrowedFd<'_>, name: &CStr, mode: u32, u: Uid, g: Gid) -> Res<OwnedFd> {
+    intr(|| fs::mkdirat(parent, name, Mode::from_bits_truncate(0o700))).op(Op::Mkdir)?;
+    let fd = open_at(parent, name, DIR_NOFOLLOW, 0).op(Op::Open)?;
+    own(fd.as_fd(), mode, u, g)?;
+    Ok(fd)
+}
+
+/// `.<name>.egret-XXXXXXXX`: hidden, recognisable, unique per attempt.
+fn temp_name(name: &CStr) -> Result<CString, Errno> {
     let mut raw = [0u8; 4];
     getrandom::fill(&mut raw).map_err(|e| {
         e.raw_os_error()
             .map(Errno::from_raw_os_error)
             .unwrap_or(Errno::IO)
     })?;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 8];
-    for (pair, b) in out.chunks_exact_mut(2).zip(raw) {
-        if let [hi, lo] = pair {
-            *hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-            *lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+    let mut s = Vec::from(*b".");
+    let name = name.to_bytes();
+    if name.len() <= TEMP_NAME_MAX {
+        s.extend_from_slice(name);
+        s.push(b'.');
+    }
+    s.extend_from_slice(b"egret-");
+    for b in raw {
+        for d in [b >> 4, b & 0xf] {
+            s.push(if d < 10 { b'0' + d } else { b'a' - 10 + d });
         }
     }
-    Ok(out)
+    cstring(&s)
 }
 
-/// `.<name>.egret-XXXXXXXX`: hidden, recognisable, unique per attempt.
-fn temp_name(name: &str) -> Result<String, Errno> {
-    let suffix = random_suffix()?;
-    let mut s = String::from(".");
-    if name.len() <= TEMP_NAME_MAX {
-        s.push_str(name);
-        s.push('.');
+/// Creates a fresh temp entry beside `name` with `make`, on a new random
+/// name while (a bounded number of times) it says `EEXIST`.
+fn make_temp<T>(
+    name: &CStr,
+    mut make: impl FnMut(&CStr) -> Result<T, Errno>,
+) -> Result<(CString, T), Errno> {
+    let mut n = 0;
+    loop {
+        let tmp = temp_name(name)?;
+        match make(&tmp) {
+            Ok(v) => return Ok((tmp, v)),
+            Err(Errno::EXIST) if n < RETRIES => n += 1,
+            Err(e) => return Err(e),
+        }
     }
-    s.push_str("egret-");
-    for b in suffix {
-        s.push(char::from(b));
-    }
-    Ok(s)
 }
 
 /// Writes all of `data`, looping over short writes.
@@ -329,9 +520,13 @@ fn read_capped(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>, Errno> {
 }
 
 /// The names in a directory, without `.` and `..`, sorted bytewise.
+/// `getdents64` straight into a stack buffer (one entry needs at most ~280
+/// bytes); the fd's offset moves, so callers pass a fresh fd.
 fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>, Errno> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = RawDir::new(dir, &mut buf);
     let mut names = Vec::new();
-    for entry in Dir::read_from(dir)? {
+    while let Some(entry) = entries.next() {
         let entry = entry?;
         let name = entry.file_name();
         if name == c"." || name == c".." {
@@ -342,8 +537,42 @@ fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>, Errno> {
         }
         names.push(name.to_owned());
     }
-    names.sort();
+    sort(&mut names);
     Ok(names)
+}
+
+/// Heapsort: O(n log n) on any directory, in a fraction of the code core's
+/// generic sort would instantiate for one more element type. Names in a
+/// directory are distinct, so stability does not matter.
+fn sort(v: &mut [CString]) {
+    let less = |v: &[CString], a: usize, b: usize| v.get(a) < v.get(b);
+    let mut end = v.len();
+    let mut start = end / 2;
+    loop {
+        if start > 0 {
+            start -= 1;
+        } else if end > 1 {
+            end -= 1;
+            v.swap(0, end);
+        } else {
+            return;
+        }
+        let mut root = start;
+        loop {
+            let mut child = root.saturating_mul(2).saturating_add(1);
+            if child >= end {
+                break;
+            }
+            if child.saturating_add(1) < end && less(v, child, child.saturating_add(1)) {
+                child = child.saturating_add(1);
+            }
+            if !less(v, root, child) {
+                break;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
 }
 
 fn lossy(name: &CStr) -> String {
@@ -365,23 +594,24 @@ impl fmt::Debug for Root {
 impl Root {
     /// Opens the directory at `path` (a host path, e.g. `/sysroot`) as the root.
     pub fn open(path: &str) -> Result<Root, Error> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = intr(|| fs::openat(CWD, path, flags, Mode::empty()))
-            .map_err(|e| Error::new("open", path, e))?;
+        let fd = cstring(path.as_bytes())
+            .and_then(|c| open_at(CWD, &c, DIR, 0))
+            .map_err(err_at(Op::Open, path))?;
         Ok(Root {
             fd,
             written: RefCell::new(Vec::new()),
         })
     }
 
-    /// `openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`,
+    /// `openat2(root, abs, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`,
     /// retried on `EAGAIN`/`EINTR`. The only way a path string reaches the
     /// kernel with more than one component.
-    fn open_in(&self, rel: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
+    fn open_in(&self, abs: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
+        let path = cstring(abs.as_bytes())?;
         let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
         let mut n = 0;
         loop {
-            match fs::openat2(&self.fd, rel, flags, Mode::empty(), resolve) {
+            match fs::openat2(&self.fd, &*path, flags, Mode::empty(), resolve) {
                 Err(Errno::AGAIN | Errno::INTR) if n < RETRIES => n += 1,
                 r => return r,
             }
@@ -389,14 +619,14 @@ impl Root {
     }
 
     /// A directory fd, opened read-only so it can also be listed and fsynced.
-    fn open_dir(&self, rel: &str) -> Result<OwnedFd, Errno> {
-        self.open_in(rel, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC)
+    fn open_dir(&self, abs: &str) -> Result<OwnedFd, Errno> {
+        self.open_in(abs, DIR)
     }
 
-    fn log(&self, abs: String) {
+    fn log(&self, abs: &str) {
         let mut w = self.written.borrow_mut();
-        if !w.contains(&abs) {
-            w.push(abs);
+        if !w.iter().any(|p| p == abs) {
+            w.push(abs.to_owned());
         }
     }
 
@@ -409,70 +639,80 @@ impl Root {
     /// parent) is missing. A final symlink is not followed (`ELOOP`); more
     /// than `max` bytes is `EFBIG`.
     pub fn read(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        let err = |e| Error::new("read", path, e);
-        let norm = Norm::parse(path).map_err(err)?;
-        let (parent, name) = norm.split().map_err(err)?;
-        let dir = match self.open_dir(&parent) {
-            Ok(d) => d,
-            Err(e) if is_missing(e) => return Ok(None),
-            Err(e) => return Err(err(e)),
-        };
+        self.read_at(path, max).map_err(err_at(Op::Read, path))
+    }
+
+    fn read_at(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>, Errno> {
         // Look before opening: opening a device node the image planted
         // could have side effects on the host's hardware.
-        match intr(|| fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)) {
-            Ok(st) => must_be_regular(st.st_mode).map_err(err)?,
-            Err(e) if is_missing(e) => return Ok(None),
-            Err(e) => return Err(err(e)),
-        }
-        let flags =
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK;
-        let fd = match intr(|| fs::openat(&dir, name, flags, Mode::empty())) {
-            Ok(fd) => fd,
-            Err(e) if is_missing(e) => return Ok(None),
-            Err(e) => return Err(err(e)),
+        let Some((dir, name, st)) = self.lstat(path)? else {
+            return Ok(None);
         };
-        read_capped(fd.as_fd(), max).map(Some).map_err(err)
+        must_be_regular(st.st_mode)?;
+        let Some(fd) = found(open_at(dir.as_fd(), &name, READ, 0))? else {
+            return Ok(None);
+        };
+        read_capped(fd.as_fd(), max).map(Some)
     }
 
     /// Like [`Root::read`], but every symlink, the final one included, is
     /// followed, still confined to the root.
     pub fn read_follow(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        let err = |e| Error::new("read", path, e);
-        let norm = Norm::parse(path).map_err(err)?;
-        let rel = norm.rel();
+        self.read_follow_at(path, max)
+            .map_err(err_at(Op::Read, path))
+    }
+
+    fn read_follow_at(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>, Errno> {
+        let abs = norm(path)?;
         // O_PATH first, for the same reason as in `read`.
-        let pinned = match self.open_in(&rel, OFlags::PATH | OFlags::CLOEXEC) {
-            Ok(fd) => fd,
-            Err(e) if is_missing(e) => return Ok(None),
-            Err(e) => return Err(err(e)),
+        let Some(pinned) = found(self.open_in(&abs, OFlags::PATH | OFlags::CLOEXEC))? else {
+            return Ok(None);
         };
-        let st = fs::fstat(&pinned).map_err(err)?;
-        must_be_regular(st.st_mode).map_err(err)?;
-        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-        let fd = self.open_in(&rel, flags).map_err(err)?;
-        read_capped(fd.as_fd(), max).map(Some).map_err(err)
+        must_be_regular(fs::fstat(&pinned)?.st_mode)?;
+        let fd = self.open_in(&abs, READ_FOLLOW)?;
+        read_capped(fd.as_fd(), max).map(Some)
     }
 
     /// `lstat` of `path`: `None` when missing; a final symlink is described,
     /// not followed.
     pub fn meta(&self, path: &str) -> Result<Option<Meta>, Error> {
-        let err = |e| Error::new("stat", path, e);
-        let norm = Norm::parse(path).map_err(err)?;
-        let Ok((parent, name)) = norm.split() else {
-            return fs::fstat(&self.fd)
-                .map(|st| Some(Meta::from_stat(&st)))
-                .map_err(err);
+        self.meta_at(path).map_err(err_at(Op::Stat, path))
+    }
+
+    fn meta_at(&self, path: &str) -> Result<Option<Meta>, Errno> {
+        let st = if norm(path)? == "/" {
+            Some(fs::fstat(&self.fd)?)
+        } else {
+            self.lstat(path)?.map(|(_, _, st)| st)
         };
-        let dir = match self.open_dir(&parent) {
-            Ok(d) => d,
-            Err(e) if is_missing(e) => return Ok(None),
-            Err(e) => return Err(err(e)),
-        };
-        match intr(|| fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)) {
-            Ok(st) => Ok(Some(Meta::from_stat(&st))),
-            Err(e) if is_missing(e) => Ok(None),
-            Err(e) => Err(err(e)),
+        Ok(st.as_ref().map(Meta::from_stat))
+    }
+
+    /// The opened parent directory of `path` and the final name, `None`
+    /// when the parent is missing; `/` itself has no parent (`EINVAL`).
+    fn parent(&self, path: &str) -> Result<Option<(OwnedFd, CString)>, Errno> {
+        match self.open_parent(path, Op::Read) {
+            Ok((_, dir, name)) => Ok(Some((dir, name))),
+            Err((Op::OpenParent, Errno::NOENT | Errno::NOTDIR)) => Ok(None),
+            Err((_, e)) => Err(e),
         }
+    }
+
+    /// `path` normalised, its parent directory opened and its final name.
+    /// A bad path is `op`'s `EINVAL`, whatever else [`Op::OpenParent`]'s.
+    fn open_parent(&self, path: &str, op: Op) -> Res<(String, OwnedFd, CString)> {
+        let abs = norm(path).op(op)?;
+        let (parent, name) = split(&abs).op(op)?;
+        let dir = self.open_dir(parent).op(Op::OpenParent)?;
+        Ok((abs, dir, name))
+    }
+
+    /// [`Root::parent`] and the `lstat` of the entry; `None` when missing.
+    fn lstat(&self, path: &str) -> Result<Option<(OwnedFd, CString, Stat)>, Errno> {
+        let Some((dir, name)) = self.parent(path)? else {
+            return Ok(None);
+        };
+        Ok(found(stat_at(dir.as_fd(), &name))?.map(|st| (dir, name, st)))
     }
 
     /// Atomically replaces `path` with `data`, owned `uid:gid` with `mode`
@@ -490,7 +730,7 @@ impl Root {
         uid: u32,
         gid: u32,
     ) -> Result<(), Error> {
-        self.write_inner(path, data, mode, uid, gid, false)
+        at(path, self.write_at(path, data, mode, uid, gid, false))
     }
 
     /// Like [`Root::write_atomic`], but when a regular file already exists
@@ -504,10 +744,10 @@ impl Root {
         uid: u32,
         gid: u32,
     ) -> Result<(), Error> {
-        self.write_inner(path, data, mode, uid, gid, true)
+        at(path, self.write_at(path, data, mode, uid, gid, true))
     }
 
-    fn write_inner(
+    fn write_at(
         &self,
         path: &str,
         data: &[u8],
@@ -515,16 +755,14 @@ impl Root {
         uid: u32,
         gid: u32,
         keep: bool,
-    ) -> Result<(), Error> {
-        let err = |op| move |e| Error::new(op, path, e);
-        let norm = Norm::parse(path).map_err(err("write"))?;
-        let (parent, name) = norm.split().map_err(err("write"))?;
-        uid_gid(uid, gid).map_err(err("write"))?;
-        let dir = self.open_dir(&parent).map_err(err("open parent of"))?;
+    ) -> Res<()> {
+        uid_gid(uid, gid).op(Op::Write)?;
+        let (abs, dir, name) = self.open_parent(path, Op::Write)?;
+        let dir = dir.as_fd();
         let (mut mode, mut uid, mut gid) = (mode, uid, gid);
-        match intr(|| fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)) {
+        match stat_at(dir, &name) {
             Ok(st) => match FileType::from_raw_mode(st.st_mode) {
-                FileType::Directory => return Err(err("write")(Errno::ISDIR)),
+                FileType::Directory => return Err((Op::Write, Errno::ISDIR)),
                 FileType::RegularFile if keep => {
                     mode = st.st_mode & 0o7777;
                     uid = st.st_uid;
@@ -533,46 +771,34 @@ impl Root {
                 _ => {}
             },
             Err(Errno::NOENT) => {}
-            Err(e) => return Err(err("stat")(e)),
+            Err(e) => return Err((Op::Stat, e)),
         }
-        let (tmp, fd) = self
-            .create_temp(&dir, name)
-            .map_err(err("create temp for"))?;
-        let filled = (|| {
-            write_all(fd.as_fd(), data).map_err(err("write"))?;
-            let (u, g) = uid_gid(uid, gid).map_err(err("chown"))?;
-            fs::fchown(&fd, Some(u), Some(g)).map_err(err("chown"))?;
-            fs::fchmod(&fd, perm(mode)).map_err(err("chmod"))?;
-            intr(|| fs::fsync(&fd)).map_err(err("fsync"))?;
-            drop(fd);
-            intr(|| fs::renameat(&dir, tmp.as_str(), &dir, name)).map_err(err("rename"))
-        })();
-        if let Err(e) = filled {
-            let _ = fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
+        let (u, g) = uid_gid(uid, gid).op(Op::Chown)?;
+        let (tmp, fd) = make_temp(&name, |t| open_at(dir, t, CREATE, 0o600)).op(Op::CreateTemp)?;
+        let filled = fill(fd.as_fd(), data, mode, u, g);
+        drop(fd);
+        self.commit(dir, &tmp, &name, &abs, filled)
+    }
+
+    /// Renames the finished temp entry `tmp` over `name` and logs `abs`; on
+    /// any failure, `filled`'s included, the temp entry is removed instead.
+    fn commit(
+        &self,
+        dir: BorrowedFd<'_>,
+        tmp: &CStr,
+        name: &CStr,
+        abs: &str,
+        filled: Res<()>,
+    ) -> Res<()> {
+        let renamed =
+            filled.and_then(|()| intr(|| fs::renameat(dir, tmp, dir, name)).op(Op::Rename));
+        if let Err(e) = renamed {
+            let _ = fs::unlinkat(dir, tmp, AtFlags::empty());
             return Err(e);
         }
         // Replaced from here on, even if the directory fsync fails.
-        self.log(norm.abs());
-        intr(|| fs::fsync(&dir)).map_err(err("fsync directory of"))
-    }
-
-    /// `O_CREAT | O_EXCL | O_NOFOLLOW` on a fresh random name, mode 0600.
-    fn create_temp(&self, dir: &OwnedFd, name: &str) -> Result<(String, OwnedFd), Errno> {
-        let flags = OFlags::CREATE
-            | OFlags::EXCL
-            | OFlags::WRONLY
-            | OFlags::CLOEXEC
-            | OFlags::NOFOLLOW
-            | OFlags::NOCTTY;
-        let mut n = 0;
-        loop {
-            let tmp = temp_name(name)?;
-            match intr(|| fs::openat(dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600))) {
-                Ok(fd) => return Ok((tmp, fd)),
-                Err(Errno::EXIST) if n < RETRIES => n += 1,
-                Err(e) => return Err(e),
-            }
-        }
+        self.log(abs);
+        sync(dir).op(Op::FsyncDir)
     }
 
     /// Creates every missing directory of `path` with `mode` and `uid:gid`;
@@ -583,65 +809,58 @@ impl Root {
     /// the way (OSTree's `/home -> var/home` before tmpfiles ran) is
     /// followed by creating its target, still inside the root.
     pub fn mkdir_all(&self, path: &str, mode: u32, uid: u32, gid: u32) -> Result<(), Error> {
-        let err = |op| move |e| Error::new(op, path, e);
-        let (u, g) = uid_gid(uid, gid).map_err(err("mkdir"))?;
-        let mut current: String = Norm::parse(path).map_err(err("mkdir"))?.abs();
+        at(path, self.mkdir_at(path, mode, uid, gid))
+    }
+
+    fn mkdir_at(&self, path: &str, mode: u32, uid: u32, gid: u32) -> Res<()> {
+        let (u, g) = uid_gid(uid, gid).op(Op::Mkdir)?;
+        let mut abs = norm(path).op(Op::Mkdir)?;
         let mut links = 0;
         'restart: loop {
-            let norm = Norm::parse(&current).map_err(err("mkdir"))?;
-            let mut dir = self.open_dir(".").map_err(err("open"))?;
-            for (i, name) in norm.parts.iter().enumerate() {
-                let prefix = norm.parts.get(..=i).unwrap_or_default();
-                let rel = join_rel(prefix);
-                let created = match intr(|| fs::mkdirat(&dir, *name, perm(mode))) {
+            let mut dir = self.open_dir("/").op(Op::Open)?;
+            // `abs[..end]` is the prefix up to and including `name`.
+            let mut end = 0usize;
+            for name in abs.split('/') {
+                if name.is_empty() {
+                    continue;
+                }
+                let start = end;
+                end = end.saturating_add(1).saturating_add(name.len());
+                let prefix = abs.get(..end).unwrap_or_default();
+                let cname = cstring(name.as_bytes()).op(Op::Mkdir)?;
+                let created = match intr(|| fs::mkdirat(&dir, &*cname, perm(mode))) {
                     Ok(()) => true,
                     Err(Errno::EXIST) => false,
-                    Err(e) => return Err(err("mkdir")(e)),
+                    Err(e) => return Err((Op::Mkdir, e)),
                 };
-                let next = match self.open_dir(&rel) {
+                let next = match self.open_dir(prefix) {
                     Ok(d) => d,
                     Err(Errno::NOENT) if !created => {
                         // Only a dangling symlink makes mkdir say EEXIST and
                         // the open say ENOENT: aim at its target and restart.
-                        let target = fs::readlinkat(&dir, *name, Vec::new())
-                            .map_err(|_| err("mkdir")(Errno::NOENT))?;
+                        let target = fs::readlinkat(&dir, &*cname, Vec::new())
+                            .map_err(|_| (Op::Mkdir, Errno::NOENT))?;
                         links += 1;
                         if links > MKDIR_MAX_LINKS {
-                            return Err(err("mkdir")(Errno::LOOP));
+                            return Err((Op::Mkdir, Errno::LOOP));
                         }
-                        let target = target.to_str().map_err(|_| err("mkdir")(Errno::INVAL))?;
-                        let mut base = if target.starts_with('/') {
-                            String::new()
-                        } else {
-                            Norm {
-                                parts: prefix
-                                    .split_last()
-                                    .map(|(_, p)| p.to_vec())
-                                    .unwrap_or_default(),
-                            }
-                            .abs()
-                        };
+                        let target = target.to_str().map_err(|_| (Op::Mkdir, Errno::INVAL))?;
+                        let mut base = String::new();
+                        if !target.starts_with('/') {
+                            base.push_str(abs.get(..start).unwrap_or_default());
+                        }
                         base.push('/');
                         base.push_str(target);
-                        for rest in norm.parts.get(i + 1..).unwrap_or_default() {
-                            base.push('/');
-                            base.push_str(rest);
-                        }
-                        current = Norm::parse(&base).map_err(err("mkdir"))?.abs();
+                        base.push_str(abs.get(end..).unwrap_or_default());
+                        abs = norm(&base).op(Op::Mkdir)?;
                         continue 'restart;
                     }
-                    Err(e) => return Err(err("open")(e)),
+                    Err(e) => return Err((Op::Open, e)),
                 };
                 if created {
-                    fs::fchown(&next, Some(u), Some(g)).map_err(err("chown"))?;
-                    fs::fchmod(&next, perm(mode)).map_err(err("chmod"))?;
-                    intr(|| fs::fsync(&dir)).map_err(err("fsync"))?;
-                    let mut abs = String::new();
-                    for p in prefix {
-                        abs.push('/');
-                        abs.push_str(p);
-                    }
-                    self.log(abs);
+                    own(next.as_fd(), mode, u, g)?;
+                    sync(dir.as_fd()).op(Op::Fsync)?;
+                    self.log(prefix);
                 }
                 dir = next;
             }
@@ -654,40 +873,35 @@ impl Root {
     /// Device nodes, FIFOs and sockets are refused (`EOPNOTSUPP`): opening
     /// them to chmod through an fd could have side effects.
     pub fn set_owner_mode(&self, path: &str, mode: u32, uid: u32, gid: u32) -> Result<(), Error> {
-        let err = |op| move |e| Error::new(op, path, e);
-        let norm = Norm::parse(path).map_err(err("chown"))?;
-        let (u, g) = uid_gid(uid, gid).map_err(err("chown"))?;
-        let (parent, name) = norm.split().map_err(err("chown"))?;
-        let dir = self.open_dir(&parent).map_err(err("open parent of"))?;
+        at(path, self.owner_mode_at(path, mode, uid, gid))
+    }
+
+    fn owner_mode_at(&self, path: &str, mode: u32, uid: u32, gid: u32) -> Res<()> {
+        let (u, g) = uid_gid(uid, gid).op(Op::Chown)?;
+        let (_, dir, name) = self.open_parent(path, Op::Chown)?;
+        let dir = dir.as_fd();
         // O_PATH pins the entry itself, symlink or not, without opening it.
-        let pinned = intr(|| {
-            fs::openat(
-                &dir,
-                name,
-                OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-        })
-        .map_err(err("open"))?;
-        let st = fs::fstat(&pinned).map_err(err("stat"))?;
+        let pinned = open_at(
+            dir,
+            &name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            0,
+        )
+        .op(Op::Open)?;
+        let st = fs::fstat(&pinned).op(Op::Stat)?;
         let kind = FileType::from_raw_mode(st.st_mode);
         match kind {
             FileType::RegularFile | FileType::Directory | FileType::Symlink => {}
-            _ => return Err(err("chmod")(Errno::NOTSUP)),
+            _ => return Err((Op::Chmod, Errno::NOTSUP)),
         }
-        fs::chownat(&pinned, "", Some(u), Some(g), AtFlags::EMPTY_PATH).map_err(err("chown"))?;
+        fs::chownat(&pinned, c"", Some(u), Some(g), AtFlags::EMPTY_PATH).op(Op::Chown)?;
         if kind != FileType::Symlink {
-            let flags = OFlags::RDONLY
-                | OFlags::NOFOLLOW
-                | OFlags::NONBLOCK
-                | OFlags::NOCTTY
-                | OFlags::CLOEXEC;
-            let fd = intr(|| fs::openat(&dir, name, flags, Mode::empty())).map_err(err("open"))?;
-            let again = fs::fstat(&fd).map_err(err("stat"))?;
+            let fd = open_at(dir, &name, READ, 0).op(Op::Open)?;
+            let again = fs::fstat(&fd).op(Op::Stat)?;
             if again.st_ino != st.st_ino || again.st_dev != st.st_dev {
-                return Err(err("chmod")(Errno::AGAIN));
+                return Err((Op::Chmod, Errno::AGAIN));
             }
-            fs::fchmod(&fd, perm(mode)).map_err(err("chmod"))?;
+            fs::fchmod(&fd, perm(mode)).op(Op::Chmod)?;
         }
         Ok(())
     }
@@ -695,20 +909,18 @@ impl Root {
     /// Unlinks the file or symlink at `path`; `false` when it was missing.
     /// A directory is never removed (`EISDIR`).
     pub fn remove(&self, path: &str) -> Result<bool, Error> {
-        let err = |e| Error::new("remove", path, e);
-        let norm = Norm::parse(path).map_err(err)?;
-        let (parent, name) = norm.split().map_err(err)?;
-        let dir = match self.open_dir(&parent) {
-            Ok(d) => d,
-            Err(e) if is_missing(e) => return Ok(false),
-            Err(e) => return Err(err(e)),
+        self.remove_at(path).map_err(err_at(Op::Remove, path))
+    }
+
+    fn remove_at(&self, path: &str) -> Result<bool, Errno> {
+        let Some((dir, name)) = self.parent(path)? else {
+            return Ok(false);
         };
-        match intr(|| fs::unlinkat(&dir, name, AtFlags::empty())) {
-            Ok(()) => {}
+        match intr(|| fs::unlinkat(&dir, &*name, AtFlags::empty())) {
             Err(Errno::NOENT) => return Ok(false),
-            Err(e) => return Err(err(e)),
+            r => r?,
         }
-        intr(|| fs::fsync(&dir)).map_err(err)?;
+        sync(dir.as_fd())?;
         Ok(true)
     }
 
@@ -716,46 +928,39 @@ impl Root {
     /// sorted, without `.` and `..`; empty when missing. Names that are not
     /// UTF-8 are skipped: nothing egret manages has one.
     pub fn list(&self, dir: &str) -> Result<Vec<String>, Error> {
-        let err = |e| Error::new("list", dir, e);
-        let norm = Norm::parse(dir).map_err(err)?;
-        let fd = match self.open_dir(&norm.rel()) {
-            Ok(d) => d,
-            Err(e) if is_missing(e) => return Ok(Vec::new()),
-            Err(e) => return Err(err(e)),
-        };
-        let names = dir_names(fd.as_fd(), LIST_MAX_ENTRIES).map_err(err)?;
-        Ok(names
-            .into_iter()
-            .filter_map(|n| n.into_string().ok())
-            .collect())
+        self.list_at(dir).map_err(err_at(Op::List, dir))
+    }
+
+    fn list_at(&self, dir: &str) -> Result<Vec<String>, Errno> {
+        let abs = norm(dir)?;
+        let mut out = Vec::new();
+        if let Some(fd) = found(self.open_dir(&abs))? {
+            for name in dir_names(fd.as_fd(), LIST_MAX_ENTRIES)? {
+                if let Ok(name) = name.to_str() {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Atomically points `path` at `target` (stored verbatim, resolved later
     /// by whoever reads it): a temp symlink renamed over whatever file or
     /// symlink is there; a directory there is `EISDIR`.
     pub fn symlink(&self, target: &str, path: &str) -> Result<(), Error> {
-        let err = |op| move |e| Error::new(op, path, e);
-        let norm = Norm::parse(path).map_err(err("symlink"))?;
-        let (parent, name) = norm.split().map_err(err("symlink"))?;
-        if target.is_empty() || target.contains('\0') {
-            return Err(err("symlink")(Errno::INVAL));
+        at(path, self.symlink_at(target, path))
+    }
+
+    fn symlink_at(&self, target: &str, path: &str) -> Res<()> {
+        if target.is_empty() {
+            return Err((Op::Symlink, Errno::INVAL));
         }
-        let dir = self.open_dir(&parent).map_err(err("open parent of"))?;
-        let mut n = 0;
-        let tmp = loop {
-            let tmp = temp_name(name).map_err(err("symlink"))?;
-            match intr(|| fs::symlinkat(target, &dir, tmp.as_str())) {
-                Ok(()) => break tmp,
-                Err(Errno::EXIST) if n < RETRIES => n += 1,
-                Err(e) => return Err(err("symlink")(e)),
-            }
-        };
-        if let Err(e) = intr(|| fs::renameat(&dir, tmp.as_str(), &dir, name)) {
-            let _ = fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
-            return Err(err("rename")(e));
-        }
-        self.log(norm.abs());
-        intr(|| fs::fsync(&dir)).map_err(err("fsync directory of"))
+        let target = cstring(target.as_bytes()).op(Op::Symlink)?;
+        let (abs, dir, name) = self.open_parent(path, Op::Symlink)?;
+        let dir = dir.as_fd();
+        let (tmp, ()) =
+            make_temp(&name, |t| intr(|| fs::symlinkat(&*target, dir, t))).op(Op::Symlink)?;
+        self.commit(dir, &tmp, &name, &abs, Ok(()))
     }
 
     /// Copies the tree at `from` into the directory `to`, like useradd's
@@ -766,169 +971,112 @@ impl Root {
     /// missing, its parent must exist; a missing `from` copies nothing.
     /// Depth is capped at 16 levels and 10 000 entries.
     pub fn copy_tree(&self, from: &str, to: &str, uid: u32, gid: u32) -> Result<(), Error> {
-        let err = err_at;
-        let (u, g) = uid_gid(uid, gid).map_err(err("copy", to))?;
-        let src_norm = Norm::parse(from).map_err(err("copy", from))?;
-        let dst_norm = Norm::parse(to).map_err(err("copy", to))?;
-        let src = match self.open_dir(&src_norm.rel()) {
-            Ok(d) => d,
-            Err(e) if is_missing(e) => return Ok(()),
-            Err(e) => return Err(err("open", from)(e)),
+        let (u, g) = uid_gid(uid, gid).map_err(err_at(Op::Copy, to))?;
+        let src_abs = norm(from).map_err(err_at(Op::Copy, from))?;
+        let dst_abs = norm(to).map_err(err_at(Op::Copy, to))?;
+        let Some(src) = found(self.open_dir(&src_abs)).map_err(err_at(Op::Open, from))? else {
+            return Ok(());
         };
-        let dst = match self.open_dir(&dst_norm.rel()) {
+        let dst = match self.open_dir(&dst_abs) {
             Ok(d) => d,
             Err(Errno::NOENT) => {
-                let (parent, name) = dst_norm.split().map_err(err("mkdir", to))?;
-                let pdir = self.open_dir(&parent).map_err(err("open parent of", to))?;
-                let st = fs::fstat(&src).map_err(err("stat", from))?;
-                let fd = self
-                    .mkdir_owned(&pdir, name, st.st_mode, u, g)
-                    .map_err(err("mkdir", to))?;
-                self.log(dst_norm.abs());
+                let (parent, name) = split(&dst_abs).map_err(err_at(Op::Mkdir, to))?;
+                let pdir = self.open_dir(parent).map_err(err_at(Op::OpenParent, to))?;
+                let st = fs::fstat(&src).map_err(err_at(Op::Stat, from))?;
+                let fd = mkdir_owned(pdir.as_fd(), &name, st.st_mode, u, g)
+                    .map_err(|(_, e)| Error::new(Op::Mkdir, to, e))?;
+                self.log(&dst_abs);
                 fd
             }
-            Err(e) => return Err(err("open", to)(e)),
+            Err(e) => return Err(Error::new(Op::Open, to, e)),
         };
         let mut budget = COPY_MAX_ENTRIES;
-        self.copy_dir(&src, &dst, &dst_norm.abs(), u, g, 0, &mut budget)
-    }
-
-    /// `mkdirat` + open without following + chown + chmod, for copy_tree.
-    fn mkdir_owned(
-        &self,
-        parent: &OwnedFd,
-        name: &str,
-        mode: u32,
-        u: Uid,
-        g: Gid,
-    ) -> Result<OwnedFd, Errno> {
-        intr(|| fs::mkdirat(parent, name, Mode::from_bits_truncate(0o700)))?;
-        let fd = intr(|| {
-            fs::openat(
-                parent,
-                name,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-        })?;
-        fs::fchown(&fd, Some(u), Some(g))?;
-        fs::fchmod(&fd, perm(mode))?;
-        Ok(fd)
+        self.copy_dir(src.as_fd(), dst.as_fd(), &dst_abs, u, g, 0, &mut budget)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn copy_dir(
         &self,
-        src: &OwnedFd,
-        dst: &OwnedFd,
+        src: BorrowedFd<'_>,
+        dst: BorrowedFd<'_>,
         dst_abs: &str,
         u: Uid,
         g: Gid,
         depth: usize,
         budget: &mut usize,
     ) -> Result<(), Error> {
-        let err = err_at;
         if depth >= COPY_MAX_DEPTH {
-            return Err(err("copy", dst_abs)(Errno::LOOP));
+            return Err(Error::new(Op::Copy, dst_abs, Errno::LOOP));
         }
-        let names = dir_names(src.as_fd(), COPY_MAX_ENTRIES).map_err(err("list", dst_abs))?;
+        let names = dir_names(src, COPY_MAX_ENTRIES).map_err(err_at(Op::List, dst_abs))?;
         for name in names {
             let mut abs = String::from(dst_abs.trim_end_matches('/'));
             abs.push('/');
             abs.push_str(&lossy(&name));
-            *budget = budget
-                .checked_sub(1)
-                .ok_or_else(|| err("copy", &abs)(Errno::TOOBIG))?;
-            match intr(|| fs::statat(dst, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW)) {
-                Ok(_) => continue,
-                Err(Errno::NOENT) => {}
-                Err(e) => return Err(err("stat", &abs)(e)),
-            }
-            let st = intr(|| fs::statat(src, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW))
-                .map_err(err("stat", &abs))?;
-            match FileType::from_raw_mode(st.st_mode) {
-                FileType::Directory => {
-                    let sub_src = intr(|| {
-                        fs::openat(
-                            src,
-                            name.as_c_str(),
-                            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                            Mode::empty(),
-                        )
-                    })
-                    .map_err(err("open", &abs))?;
-                    intr(|| fs::mkdirat(dst, name.as_c_str(), Mode::from_bits_truncate(0o700)))
-                        .map_err(err("mkdir", &abs))?;
-                    let sub_dst = intr(|| {
-                        fs::openat(
-                            dst,
-                            name.as_c_str(),
-                            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                            Mode::empty(),
-                        )
-                    })
-                    .map_err(err("open", &abs))?;
-                    fs::fchown(&sub_dst, Some(u), Some(g)).map_err(err("chown", &abs))?;
-                    fs::fchmod(&sub_dst, perm(st.st_mode)).map_err(err("chmod", &abs))?;
-                    self.log(abs.clone());
-                    self.copy_dir(&sub_src, &sub_dst, &abs, u, g, depth + 1, budget)?;
-                    intr(|| fs::fsync(&sub_dst)).map_err(err("fsync", &abs))?;
-                }
-                FileType::RegularFile => {
-                    let flags = OFlags::RDONLY
-                        | OFlags::NOFOLLOW
-                        | OFlags::NONBLOCK
-                        | OFlags::NOCTTY
-                        | OFlags::CLOEXEC;
-                    let fd = intr(|| fs::openat(src, name.as_c_str(), flags, Mode::empty()))
-                        .map_err(err("open", &abs))?;
-                    let data = read_capped(fd.as_fd(), COPY_MAX_FILE).map_err(err("read", &abs))?;
-                    let wflags = OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::WRONLY
-                        | OFlags::NOFOLLOW
-                        | OFlags::NOCTTY
-                        | OFlags::CLOEXEC;
-                    let out = intr(|| {
-                        fs::openat(
-                            dst,
-                            name.as_c_str(),
-                            wflags,
-                            Mode::from_bits_truncate(0o600),
-                        )
-                    })
-                    .map_err(err("create", &abs))?;
-                    let filled = (|| {
-                        write_all(out.as_fd(), &data).map_err(err("write", &abs))?;
-                        fs::fchown(&out, Some(u), Some(g)).map_err(err("chown", &abs))?;
-                        fs::fchmod(&out, perm(st.st_mode)).map_err(err("chmod", &abs))?;
-                        intr(|| fs::fsync(&out)).map_err(err("fsync", &abs))
-                    })();
-                    if let Err(e) = filled {
-                        let _ = fs::unlinkat(dst, name.as_c_str(), AtFlags::empty());
-                        return Err(e);
-                    }
-                    self.log(abs);
-                }
-                FileType::Symlink => {
-                    let target = fs::readlinkat(src, name.as_c_str(), Vec::new())
-                        .map_err(err("readlink", &abs))?;
-                    intr(|| fs::symlinkat(target.as_c_str(), dst, name.as_c_str()))
-                        .map_err(err("symlink", &abs))?;
-                    fs::chownat(
-                        dst,
-                        name.as_c_str(),
-                        Some(u),
-                        Some(g),
-                        AtFlags::SYMLINK_NOFOLLOW,
-                    )
-                    .map_err(err("chown", &abs))?;
-                    self.log(abs);
-                }
-                _ => {}
+            let Some(left) = budget.checked_sub(1) else {
+                return Err(Error::new(Op::Copy, &abs, Errno::TOOBIG));
+            };
+            *budget = left;
+            if let Some((sub_src, sub_dst)) =
+                at(&abs, self.copy_entry(src, dst, &name, &abs, u, g))?
+            {
+                self.copy_dir(
+                    sub_src.as_fd(),
+                    sub_dst.as_fd(),
+                    &abs,
+                    u,
+                    g,
+                    depth + 1,
+                    budget,
+                )?;
+                sync(sub_dst.as_fd()).map_err(err_at(Op::Fsync, &abs))?;
             }
         }
-        intr(|| fs::fsync(dst)).map_err(err("fsync", dst_abs))
+        sync(dst).map_err(err_at(Op::Fsync, dst_abs))
+    }
+
+    /// One entry of [`Root::copy_dir`]; a directory comes back as the
+    /// `(src, dst)` pair to descend into.
+    fn copy_entry(
+        &self,
+        src: BorrowedFd<'_>,
+        dst: BorrowedFd<'_>,
+        name: &CStr,
+        abs: &str,
+        u: Uid,
+        g: Gid,
+    ) -> Res<Option<(OwnedFd, OwnedFd)>> {
+        match stat_at(dst, name) {
+            Ok(_) => return Ok(None),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err((Op::Stat, e)),
+        }
+        let st = stat_at(src, name).op(Op::Stat)?;
+        let mut sub = None;
+        match FileType::from_raw_mode(st.st_mode) {
+            FileType::Directory => {
+                let sub_src = open_at(src, name, DIR_NOFOLLOW, 0).op(Op::Open)?;
+                sub = Some((sub_src, mkdir_owned(dst, name, st.st_mode, u, g)?));
+            }
+            FileType::RegularFile => {
+                let fd = open_at(src, name, READ, 0).op(Op::Open)?;
+                let data = read_capped(fd.as_fd(), COPY_MAX_FILE).op(Op::Read)?;
+                let out = open_at(dst, name, CREATE, 0o600).op(Op::Create)?;
+                if let Err(e) = fill(out.as_fd(), &data, st.st_mode, u, g) {
+                    let _ = fs::unlinkat(dst, name, AtFlags::empty());
+                    return Err(e);
+                }
+            }
+            FileType::Symlink => {
+                let target = fs::readlinkat(src, name, Vec::new()).op(Op::Readlink)?;
+                intr(|| fs::symlinkat(&*target, dst, name)).op(Op::Symlink)?;
+                fs::chownat(dst, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW)
+                    .op(Op::Chown)?;
+            }
+            _ => return Ok(None),
+        }
+        self.log(abs);
+        Ok(sub)
     }
 }
 
@@ -1012,30 +1160,93 @@ mod tests {
 
     #[test]
     fn normalise_paths() {
-        let n = Norm::parse("//etc/./ssh/../passwd").unwrap();
-        assert_eq!(n.parts, vec!["etc", "passwd"]);
-        assert_eq!(n.abs(), "/etc/passwd");
-        assert_eq!(n.rel(), "etc/passwd");
-        let n = Norm::parse("/../../..").unwrap();
-        assert!(n.parts.is_empty());
-        assert_eq!(n.abs(), "/");
-        assert_eq!(n.rel(), ".");
-        assert_eq!(n.split().err(), Some(Errno::INVAL));
-        let n = Norm::parse("/a/../../b/").unwrap();
-        assert_eq!(n.split().unwrap(), (".".to_string(), "b"));
-        assert_eq!(Norm::parse("").err(), Some(Errno::INVAL));
-        assert_eq!(Norm::parse("etc/passwd").err(), Some(Errno::INVAL));
-        assert_eq!(Norm::parse("/etc/pa\0sswd").err(), Some(Errno::INVAL));
+        let n = norm("//etc/./ssh/../passwd").unwrap();
+        assert_eq!(n, "/etc/passwd");
+        assert_eq!(split(&n).unwrap(), ("/etc", c"passwd".to_owned()));
+        let n = norm("/../../..").unwrap();
+        assert_eq!(n, "/");
+        assert_eq!(split(&n).err(), Some(Errno::INVAL));
+        let n = norm("/a/../../b/").unwrap();
+        assert_eq!(n, "/b");
+        assert_eq!(split(&n).unwrap(), ("/", c"b".to_owned()));
+        assert_eq!(norm("/a/b/..").unwrap(), "/a");
+        assert_eq!(norm("").err(), Some(Errno::INVAL));
+        assert_eq!(norm("etc/passwd").err(), Some(Errno::INVAL));
+        assert_eq!(norm("/etc/pa\0sswd").err(), Some(Errno::INVAL));
+        // A NUL popped by `..` is still refused.
+        assert_eq!(norm("/a\0/..").err(), Some(Errno::INVAL));
+    }
+
+    #[test]
+    fn sort_is_bytewise() {
+        let mut v: Vec<CString> = ["b", "a", ".x", "ab", "B", "", "a", "\u{e9}"]
+            .iter()
+            .map(|s| CString::new(*s).unwrap())
+            .collect();
+        sort(&mut v);
+        let got: Vec<&str> = v.iter().map(|c| c.to_str().unwrap()).collect();
+        assert_eq!(got, ["", ".x", "B", "a", "a", "ab", "b", "\u{e9}"]);
+        for n in 0..40u32 {
+            let mut v: Vec<CString> = (0..n)
+                .map(|i| CString::new(std::format!("{}", (i * 7919) % 101)).unwrap())
+                .collect();
+            let mut want = v.clone();
+            want.sort();
+            sort(&mut v);
+            assert_eq!(v, want, "{n}");
+        }
+    }
+
+    #[test]
+    fn name_tables_line_up() {
+        assert_eq!(ERRNO_NAMES.split('|').count(), ERRNOS.len());
+        for (e, name) in ERRNOS.iter().zip(ERRNO_NAMES.split('|')) {
+            assert_eq!(errno_name(*e), Some(name));
+        }
+        assert_eq!(
+            errno_name(Errno::PERM),
+            Some("EPERM (operation not permitted)")
+        );
+        assert_eq!(
+            errno_name(Errno::NOTSUP),
+            Some("EOPNOTSUPP (operation not supported)")
+        );
+        assert_eq!(errno_name(Errno::STALE), Some("ESTALE (stale file handle)"));
+        assert_eq!(errno_name(Errno::PIPE), None);
+        let ops = [
+            (Op::Open, "open"),
+            (Op::OpenParent, "open parent of"),
+            (Op::Read, "read"),
+            (Op::Stat, "stat"),
+            (Op::Write, "write"),
+            (Op::CreateTemp, "create temp for"),
+            (Op::Create, "create"),
+            (Op::Chown, "chown"),
+            (Op::Chmod, "chmod"),
+            (Op::Fsync, "fsync"),
+            (Op::FsyncDir, "fsync directory of"),
+            (Op::Rename, "rename"),
+            (Op::Mkdir, "mkdir"),
+            (Op::Symlink, "symlink"),
+            (Op::Readlink, "readlink"),
+            (Op::Remove, "remove"),
+            (Op::List, "list"),
+            (Op::Copy, "copy"),
+        ];
+        assert_eq!(OP_NAMES.split('|').count(), ops.len());
+        for (op, name) in ops {
+            assert_eq!(op.name(), name);
+        }
     }
 
     #[test]
     fn error_display() {
-        let e = Error::new("write", "/etc/passwd", Errno::NOENT);
+        let e = Error::new(Op::Write, "/etc/passwd", Errno::NOENT);
         assert_eq!(
             e.to_string(),
             "write /etc/passwd: ENOENT (no such file or directory)"
         );
-        let e = Error::new("read", "/x", Errno::from_raw_os_error(200));
+        let e = Error::new(Op::Read, "/x", Errno::from_raw_os_error(200));
         assert_eq!(e.to_string(), "read /x: errno 200");
     }
 

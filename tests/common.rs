@@ -105,6 +105,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
+    fs::set_permissions(to, fs::Permissions::from_mode(0o755)).unwrap();
     for e in fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let dst = to.join(e.file_name());
@@ -115,6 +116,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::os::unix::fs::symlink(fs::read_link(e.path()).unwrap(), &dst).unwrap();
         } else {
             fs::copy(e.path(), &dst).unwrap();
+            // The checkout's umask must not leak into the fixture's modes.
+            let exec = fs::metadata(e.path()).unwrap().permissions().mode() & 0o111 != 0;
+            fs::set_permissions(&dst, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 })).unwrap();
         }
     }
 }

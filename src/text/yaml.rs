@@ -20,10 +20,9 @@
 //! (the tree has no date type). `U+0085`, `U+2028` and `U+2029` are content,
 //! not line breaks.
 
-use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 
 use crate::text::value::{Entry, Node, Pos, Value};
@@ -158,30 +157,33 @@ pub fn parse(src: &[u8]) -> Result<Node, Error> {
     };
     // Only `\n` breaks lines past this point; columns are unchanged because a
     // CR only ever ends a line.
-    let body: Cow<'_, [u8]> = if body.contains(&b'\r') {
-        Cow::Owned(normalize_breaks(body))
-    } else {
-        Cow::Borrowed(body)
-    };
-    Parser {
+    let body = normalize_breaks(body);
+    let mut p = Parser {
         s: &body,
         i: 0,
         line: 1,
         line_start: 0,
         bom,
-    }
-    .document()
+        // A placeholder: every `Fail` is made by `err`, which overwrites it.
+        error: Cell::new(Error {
+            line: 1,
+            col: 1,
+            kind: ErrorKind::UnexpectedChar,
+        }),
+    };
+    let doc = p.document();
+    doc.map_err(|Fail| p.error.into_inner())
 }
 
 fn error_at_offset(src: &[u8], offset: usize, kind: ErrorKind) -> Error {
     let mut line: u32 = 1;
     let mut line_start = 0;
     let mut prev_cr = false;
-    for (i, &b) in src.iter().enumerate().take(offset) {
-        if b == b'\n' && prev_cr {
-            line_start = i + 1;
-        } else if b == b'\n' || b == b'\r' {
-            line = line.saturating_add(1);
+    for (i, &b) in src.get(..offset).unwrap_or(src).iter().enumerate() {
+        if b == b'\n' || b == b'\r' {
+            if !(b == b'\n' && prev_cr) {
+                line = line.saturating_add(1);
+            }
             line_start = i + 1;
         }
         prev_cr = b == b'\r';
@@ -208,18 +210,41 @@ fn find_control(text: &str) -> Option<usize> {
 
 fn normalize_breaks(src: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len());
-    let mut bytes = src.iter().peekable();
-    while let Some(&b) = bytes.next() {
-        if b == b'\r' {
-            if bytes.peek() == Some(&&b'\n') {
-                bytes.next();
-            }
-            out.push(b'\n');
-        } else {
-            out.push(b);
+    let mut prev_cr = false;
+    for &b in src {
+        if !(b == b'\n' && prev_cr) {
+            out.push(if b == b'\r' { b'\n' } else { b });
         }
+        prev_cr = b == b'\r';
     }
     out
+}
+
+/// `<<`, the merge key this parser refuses.
+#[inline(never)]
+fn is_merge(key: &str) -> bool {
+    key == "<<"
+}
+
+/// A scalar's text. It is always UTF-8: the input was checked, scalars are
+/// cut from it only at ASCII bytes, and escapes add whole characters.
+fn into_text(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `n` line feeds (folded and kept breaks of scalars).
+#[inline(never)]
+fn newlines(out: &mut Vec<u8>, n: usize) {
+    out.resize(out.len().saturating_add(n), b'\n');
+}
+
+/// What the line breaks between two lines of a flow scalar fold to: one
+/// break to a space, each further (blank) line to a newline.
+fn fold(out: &mut Vec<u8>, blank_lines: usize) {
+    if blank_lines == 0 {
+        out.push(b' ');
+    }
+    newlines(out, blank_lines);
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -229,6 +254,7 @@ fn to_u32(n: usize) -> u32 {
 /// End of input. NUL is refused as a control character, so it cannot be data.
 const EOF: u8 = 0;
 
+#[inline(never)]
 const fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | EOF)
 }
@@ -252,6 +278,28 @@ enum Tag {
     Map,
 }
 
+/// The names of [`TAGS`] after `!!` (or `!<tag:yaml.org,2002:`), in order.
+const TAG_NAMES: &[u8] = b"! str int float bool null binary seq map";
+const TAGS: [Tag; 9] = [
+    Tag::NonSpecific,
+    Tag::Str,
+    Tag::Int,
+    Tag::Float,
+    Tag::Bool,
+    Tag::Null,
+    Tag::Binary,
+    Tag::Seq,
+    Tag::Map,
+];
+
+/// The one-character escapes of double-quoted scalars ...
+const ESC_KEYS: &[u8] = b"0abt\tnvfre \"/\\N_LP";
+/// ... and the characters they stand for.
+const ESC_CHARS: [char; 18] = [
+    '\0', '\u{7}', '\u{8}', '\t', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1b}', ' ', '"', '/',
+    '\\', '\u{85}', '\u{a0}', '\u{2028}', '\u{2029}',
+];
+
 /// A flow node before its tag is applied; scalars keep their text so a flow
 /// sequence entry can still turn out to be a single-pair mapping key.
 enum Flow {
@@ -274,23 +322,62 @@ struct PlainScalar {
 }
 
 /// Mapping entries in first-seen order; a repeated key takes the later value,
-/// as PyYAML's dict does.
+/// as PyYAML's dict does. `slots` is an open-addressing hash index over
+/// `entries` (entry index + 1, 0 for empty), kept at most half full so a
+/// probe always ends at an empty slot, and duplicate detection stays linear
+/// on large documents.
 #[derive(Default)]
 struct MapBuilder {
     entries: Vec<Entry>,
-    index: BTreeMap<String, usize>,
+    slots: Vec<usize>,
 }
 
 impl MapBuilder {
-    fn insert(&mut self, key: String, key_pos: Pos, value: Node) {
-        if let Some(&at) = self.index.get(&key) {
-            if let Some(e) = self.entries.get_mut(at) {
-                e.key_pos = key_pos;
-                e.value = value;
+    /// The slot holding `key`, or the empty slot where it belongs.
+    #[inline(never)]
+    fn slot(&self, key: &str) -> usize {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }) as usize;
+        loop {
+            h &= mask;
+            match self.slots.get(h) {
+                Some(&at) if at != 0 => {
+                    if self.entries.get(at - 1).is_some_and(|e| e.key == key) {
+                        return h;
+                    }
+                }
+                _ => return h,
             }
-            return;
+            h = h.wrapping_add(1);
         }
-        self.index.insert(key.clone(), self.entries.len());
+    }
+
+    fn insert(&mut self, key: String, key_pos: Pos, value: Node) {
+        let n = self.entries.len();
+        if n.saturating_mul(2) >= self.slots.len() {
+            // Doubling from 8 keeps the length a power of two for `slot`'s mask.
+            self.slots = alloc::vec![0; self.slots.len().saturating_mul(2).max(8)];
+            for (i, e) in self.entries.iter().enumerate() {
+                let at = self.slot(&e.key);
+                if let Some(s) = self.slots.get_mut(at) {
+                    *s = i + 1;
+                }
+            }
+        }
+        let at = self.slot(&key);
+        match self.slots.get_mut(at) {
+            Some(s) if *s == 0 => *s = n + 1,
+            Some(&mut s) => {
+                if let Some(e) = self.entries.get_mut(s - 1) {
+                    e.key_pos = key_pos;
+                    e.value = value;
+                }
+                return;
+            }
+            None => {}
+        }
         self.entries.push(Entry {
             key,
             key_pos,
@@ -299,6 +386,12 @@ impl MapBuilder {
     }
 }
 
+/// A parse failure on its way up; the error itself is in `Parser::error`,
+/// so propagating it costs no more than a flag.
+struct Fail;
+
+type Res<T> = Result<T, Fail>;
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
@@ -306,9 +399,12 @@ struct Parser<'a> {
     line_start: usize,
     /// Columns on line 1 count the BOM bytes, so they match an editor's.
     bom: bool,
+    /// What went wrong, once a method has returned `Fail`.
+    error: Cell<Error>,
 }
 
 impl Parser<'_> {
+    #[inline(never)]
     fn peek(&self) -> u8 {
         self.s.get(self.i).copied().unwrap_or(EOF)
     }
@@ -346,7 +442,8 @@ impl Parser<'_> {
     }
 
     fn col(&self) -> i64 {
-        i64::try_from(self.col0()).unwrap_or(i64::MAX)
+        // Lossless: a slice is never longer than `isize::MAX` bytes.
+        self.col0() as i64
     }
 
     fn pos(&self) -> Pos {
@@ -360,15 +457,17 @@ impl Parser<'_> {
         }
     }
 
-    fn err(&self, kind: ErrorKind, at: Pos) -> Error {
-        Error {
+    /// Records the error that ends the parse; callers return the `Fail`.
+    fn err(&self, kind: ErrorKind, at: Pos) -> Fail {
+        self.error.set(Error {
             line: at.line,
             col: at.col,
             kind,
-        }
+        });
+        Fail
     }
 
-    fn err_here(&self, kind: ErrorKind) -> Error {
+    fn err_here(&self, kind: ErrorKind) -> Fail {
         self.err(kind, self.pos())
     }
 
@@ -388,15 +487,20 @@ impl Parser<'_> {
         self.i == self.line_start && self.rest().starts_with(marker) && self.ws_after(3)
     }
 
+    /// At a `---` or `...` line, which ends any scalar.
+    fn at_boundary(&self) -> bool {
+        self.at_marker(b"---") || self.at_marker(b"...")
+    }
+
     fn at_document_end(&self) -> bool {
-        self.peek() == EOF || self.at_marker(b"---") || self.at_marker(b"...")
+        self.peek() == EOF || self.at_boundary()
     }
 
     fn at_seq_entry(&self) -> bool {
         self.peek() == b'-' && self.ws_after(1)
     }
 
-    fn deeper(&self, depth: u32, at: Pos) -> Result<u32, Error> {
+    fn deeper(&self, depth: u32, at: Pos) -> Res<u32> {
         let d = depth.saturating_add(1);
         if d > MAX_DEPTH {
             return Err(self.err(ErrorKind::TooDeep, at));
@@ -412,7 +516,7 @@ impl Parser<'_> {
 
     /// Skips whitespace, comments and line breaks. In block context a tab in
     /// the indentation of a line that has content is an error.
-    fn skip_ws(&mut self, block: bool) -> Result<(), Error> {
+    fn skip_ws(&mut self, block: bool) -> Res<()> {
         let mut tab: Option<Pos> = None;
         let mut in_indent: Option<bool> = None;
         loop {
@@ -449,7 +553,7 @@ impl Parser<'_> {
         }
     }
 
-    fn document(&mut self) -> Result<Node, Error> {
+    fn document(&mut self) -> Res<Node> {
         let mut directive = false;
         loop {
             self.skip_ws(true)?;
@@ -509,7 +613,7 @@ impl Parser<'_> {
     }
 
     /// After a block node: the rest of its line must be blank or a comment.
-    fn end_of_node(&mut self) -> Result<(), Error> {
+    fn end_of_node(&mut self) -> Res<()> {
         self.skip_ws(true)?;
         if self.peek() == EOF || self.first_on_line() {
             return Ok(());
@@ -529,7 +633,7 @@ impl Parser<'_> {
         map_value: bool,
         depth: u32,
         empty: Pos,
-    ) -> Result<Node, Error> {
+    ) -> Res<Node> {
         let mut inline_ok = inline_ok;
         let mut tag: Option<(Tag, Pos)> = None;
         self.skip_ws(true)?;
@@ -562,59 +666,48 @@ impl Parser<'_> {
         // A tag on the same line as a key belongs to the key, not the mapping.
         let tag_on_line = tag.is_some_and(|(_, p)| p.line == start.line);
         let node_pos = tag.map_or(start, |(_, p)| p);
-        match self.peek() {
+        self.refuse(start)?;
+        let (text, multiline, colon, plain) = match self.peek() {
             b'-' if self.ws_after(1) => {
                 if !inline_ok {
                     return Err(self.err(ErrorKind::NestedSequence, start));
                 }
                 let seq = self.block_seq(depth, false)?;
-                self.finish_coll(tag, seq, node_pos)
+                return self.finish_coll(tag, seq, node_pos);
             }
-            b'?' if self.ws_after(1) => Err(self.err(ErrorKind::ComplexKey, start)),
             b'[' | b'{' => {
                 let value = self.flow_collection(depth)?;
                 self.skip_spaces();
                 if self.peek() == b':' {
                     return Err(self.err(ErrorKind::ComplexKey, start));
                 }
-                self.finish_coll(tag, value, node_pos)
+                return self.finish_coll(tag, value, node_pos);
             }
-            b'|' | b'>' => {
-                let text = self.block_scalar(parent)?;
-                self.finish_scalar(tag.map(|t| t.0), text, false, node_pos)
-            }
+            b'|' | b'>' => (self.block_scalar(parent)?, false, false, false),
             b'"' | b'\'' => {
                 let (text, multiline) = self.quoted()?;
                 self.skip_spaces();
-                if self.peek() == b':' && self.ws_after(1) {
-                    if multiline || !inline_ok {
-                        return Err(self.err_here(ErrorKind::NestedMapping));
-                    }
-                    return self.first_key(tag, tag_on_line, text, start, start_col, depth);
-                }
-                self.finish_scalar(tag.map(|t| t.0), text, false, node_pos)
+                let colon = self.peek() == b':' && self.ws_after(1);
+                (text, multiline, colon, false)
             }
-            b'&' => Err(self.err(ErrorKind::Anchor, start)),
-            b'*' => Err(self.err(ErrorKind::Alias, start)),
-            c if !self.starts_plain(c, false) => Err(self.err(ErrorKind::UnexpectedChar, start)),
+            c if !self.starts_plain(c, false) => {
+                return Err(self.err(ErrorKind::UnexpectedChar, start))
+            }
             _ => {
-                let PlainScalar {
-                    text,
-                    multiline,
-                    colon,
-                } = self.plain(parent, false, false)?;
-                if colon {
-                    if multiline || !inline_ok {
-                        return Err(self.err_here(ErrorKind::NestedMapping));
-                    }
-                    if text == "<<" && !tag_on_line {
-                        return Err(self.err(ErrorKind::MergeKey, start));
-                    }
-                    return self.first_key(tag, tag_on_line, text, start, start_col, depth);
-                }
-                self.finish_scalar(tag.map(|t| t.0), text, true, node_pos)
+                let p = self.plain(parent, false, false)?;
+                (p.text, p.multiline, p.colon, true)
             }
+        };
+        if colon {
+            if multiline || !inline_ok {
+                return Err(self.err_here(ErrorKind::NestedMapping));
+            }
+            if plain && !tag_on_line && is_merge(&text) {
+                return Err(self.err(ErrorKind::MergeKey, start));
+            }
+            return self.first_key(tag, tag_on_line, text, start, start_col, depth);
         }
+        self.finish_scalar(tag.map(|t| t.0), text, plain, node_pos)
     }
 
     /// A block mapping found by its first key; the cursor is on that key's `:`.
@@ -626,7 +719,7 @@ impl Parser<'_> {
         key_pos: Pos,
         key_col: i64,
         depth: u32,
-    ) -> Result<Node, Error> {
+    ) -> Res<Node> {
         let (map_tag, key_pos, indent) = match tag {
             Some((t, at)) if tag_on_line => {
                 self.check_key_tag(t, at)?;
@@ -640,7 +733,7 @@ impl Parser<'_> {
         self.finish_coll(map_tag, map, node_pos)
     }
 
-    fn check_key_tag(&self, tag: Tag, at: Pos) -> Result<(), Error> {
+    fn check_key_tag(&self, tag: Tag, at: Pos) -> Res<()> {
         if matches!(tag, Tag::Seq | Tag::Map) {
             return Err(self.err(ErrorKind::BadTagValue, at));
         }
@@ -653,7 +746,7 @@ impl Parser<'_> {
         first_key: String,
         first_pos: Pos,
         depth: u32,
-    ) -> Result<Value, Error> {
+    ) -> Res<Value> {
         let depth = self.deeper(depth, first_pos)?;
         let mut map = MapBuilder::default();
         let (mut key, mut key_pos) = (first_key, first_pos);
@@ -681,7 +774,7 @@ impl Parser<'_> {
 
     /// A key at the start of a line inside a block mapping; leaves the cursor
     /// on its `:`.
-    fn block_key(&mut self, depth: u32) -> Result<(String, Pos), Error> {
+    fn block_key(&mut self, depth: u32) -> Res<(String, Pos)> {
         let start = self.pos();
         let mut tagged = false;
         if self.peek() == b'!' {
@@ -691,11 +784,9 @@ impl Parser<'_> {
             tagged = true;
         }
         let at = self.pos();
+        self.refuse(at)?;
         let key = match self.peek() {
-            b'?' if self.ws_after(1) => return Err(self.err(ErrorKind::ComplexKey, at)),
             b'-' if self.ws_after(1) => return Err(self.err(ErrorKind::NestedSequence, at)),
-            b'&' => return Err(self.err(ErrorKind::Anchor, at)),
-            b'*' => return Err(self.err(ErrorKind::Alias, at)),
             b'[' | b'{' => {
                 self.flow_collection(depth)?;
                 self.skip_spaces();
@@ -719,7 +810,7 @@ impl Parser<'_> {
             }
             _ => {
                 let key = self.plain(-1, false, true)?;
-                if key.text == "<<" && !tagged && key.colon {
+                if !tagged && key.colon && is_merge(&key.text) {
                     return Err(self.err(ErrorKind::MergeKey, at));
                 }
                 key.text
@@ -735,7 +826,7 @@ impl Parser<'_> {
     /// A block sequence whose first `- ` is under the cursor. An indentless
     /// sequence (entries at the column of its parent key) ends at the first
     /// line that is not an entry.
-    fn block_seq(&mut self, depth: u32, indentless: bool) -> Result<Value, Error> {
+    fn block_seq(&mut self, depth: u32, indentless: bool) -> Res<Value> {
         let indent = self.col();
         let depth = self.deeper(depth, self.pos())?;
         let mut items = Vec::new();
@@ -765,16 +856,17 @@ impl Parser<'_> {
         Ok(Value::Seq(items))
     }
 
-    fn finish_empty(&self, tag: Option<(Tag, Pos)>, empty: Pos) -> Result<Node, Error> {
+    fn finish_empty(&self, tag: Option<(Tag, Pos)>, empty: Pos) -> Res<Node> {
         let at = tag.map_or(empty, |(_, p)| p);
         self.finish_scalar(tag.map(|t| t.0), String::new(), true, at)
     }
 
-    fn finish_coll(&self, tag: Option<(Tag, Pos)>, value: Value, at: Pos) -> Result<Node, Error> {
+    #[inline(never)]
+    fn finish_coll(&self, tag: Option<(Tag, Pos)>, value: Value, at: Pos) -> Res<Node> {
         self.finish_coll_tag(tag.map(|t| t.0), value, at)
     }
 
-    fn finish_coll_tag(&self, tag: Option<Tag>, value: Value, at: Pos) -> Result<Node, Error> {
+    fn finish_coll_tag(&self, tag: Option<Tag>, value: Value, at: Pos) -> Res<Node> {
         let fits = matches!(
             (tag, &value),
             (None | Some(Tag::NonSpecific), _)
@@ -787,13 +879,7 @@ impl Parser<'_> {
         Ok(Node::new(at, value))
     }
 
-    fn finish_scalar(
-        &self,
-        tag: Option<Tag>,
-        text: String,
-        plain: bool,
-        at: Pos,
-    ) -> Result<Node, Error> {
+    fn finish_scalar(&self, tag: Option<Tag>, text: String, plain: bool, at: Pos) -> Res<Node> {
         let value = match tag {
             None | Some(Tag::NonSpecific) if plain => resolve_plain(text),
             None | Some(Tag::NonSpecific) => Value::Str(text),
@@ -803,7 +889,7 @@ impl Parser<'_> {
     }
 
     /// Reads a tag at `!`. In flow context it also ends at a flow indicator.
-    fn tag(&mut self, flow: bool) -> Result<Tag, Error> {
+    fn tag(&mut self, flow: bool) -> Res<Tag> {
         let at = self.pos();
         let start = self.i;
         if self.peek_at(1) == b'<' {
@@ -830,18 +916,12 @@ impl Parser<'_> {
                 })
                 .unwrap_or_default()
         };
-        let tag = match name {
-            b"!" => Tag::NonSpecific,
-            b"str" => Tag::Str,
-            b"int" => Tag::Int,
-            b"float" => Tag::Float,
-            b"bool" => Tag::Bool,
-            b"null" => Tag::Null,
-            b"binary" => Tag::Binary,
-            b"seq" => Tag::Seq,
-            b"map" => Tag::Map,
-            _ => return Err(self.err(ErrorKind::CustomTag, at)),
-        };
+        let tag = TAG_NAMES
+            .split(|&b| b == b' ')
+            .position(|w| w == name)
+            .and_then(|i| TAGS.get(i))
+            .copied()
+            .ok_or_else(|| self.err(ErrorKind::CustomTag, at))?;
         if !self.tag_ends(flow) {
             return Err(self.err_here(ErrorKind::UnexpectedChar));
         }
@@ -866,15 +946,15 @@ impl Parser<'_> {
     /// A plain scalar, folded over lines like YAML does. Stops before `: `,
     /// ` #`, a flow indicator (in flow context), `---`/`...`, or a line not
     /// indented deeper than `parent` (block context).
-    fn plain(&mut self, parent: i64, flow: bool, single_line: bool) -> Result<PlainScalar, Error> {
+    fn plain(&mut self, parent: i64, flow: bool, single_line: bool) -> Res<PlainScalar> {
         let min_col = parent.saturating_add(1);
         let mut out: Vec<u8> = Vec::new();
-        // What separates the next chunk from the previous one: a run of
-        // blanks within a line, or a number of line breaks.
-        let mut gap: Option<Result<(usize, usize), usize>> = None;
+        // Blanks and breaks are appended as they come; `kept` is the length
+        // up to the last chunk, so a separator no chunk follows is cut off.
+        let mut kept = 0;
         let mut multiline = false;
         let mut last_line = self.line;
-        loop {
+        'chunks: loop {
             let start = self.i;
             loop {
                 let c = self.peek();
@@ -896,17 +976,11 @@ impl Parser<'_> {
             if chunk.is_empty() {
                 break;
             }
-            match gap.take() {
-                Some(Ok((a, b))) => out.extend_from_slice(self.s.get(a..b).unwrap_or_default()),
-                Some(Err(0)) => out.push(b' '),
-                Some(Err(n)) => out.extend(core::iter::repeat_n(b'\n', n)),
-                None => {}
-            }
             out.extend_from_slice(chunk);
+            kept = out.len();
             last_line = self.line;
             let blank_start = self.i;
             self.skip_spaces();
-            let blank_end = self.i;
             match self.peek() {
                 b'#' => break,
                 b'\n' if !single_line => {
@@ -914,8 +988,8 @@ impl Parser<'_> {
                     let mut breaks = 0usize;
                     let mut tab = None;
                     loop {
-                        if self.at_marker(b"---") || self.at_marker(b"...") {
-                            return self.plain_done(out, multiline, last_line);
+                        if self.at_boundary() {
+                            break 'chunks;
                         }
                         while matches!(self.peek(), b' ' | b'\t') {
                             if self.peek() == b'\t' && tab.is_none() {
@@ -939,24 +1013,15 @@ impl Parser<'_> {
                     if !flow && self.col() < min_col {
                         break;
                     }
-                    gap = Some(Err(breaks));
+                    fold(&mut out, breaks);
                     multiline = true;
                 }
-                _ => gap = Some(Ok((blank_start, blank_end))),
+                _ => out.extend_from_slice(self.s.get(blank_start..self.i).unwrap_or_default()),
             }
         }
-        self.plain_done(out, multiline, last_line)
-    }
-
-    fn plain_done(
-        &self,
-        out: Vec<u8>,
-        multiline: bool,
-        last_line: u32,
-    ) -> Result<PlainScalar, Error> {
-        let text = String::from_utf8(out).map_err(|_| self.err_here(ErrorKind::InvalidUtf8))?;
+        out.truncate(kept);
         Ok(PlainScalar {
-            text,
+            text: into_text(out),
             multiline,
             colon: self.line == last_line && self.peek() == b':' && self.ws_after(1),
         })
@@ -964,7 +1029,7 @@ impl Parser<'_> {
 
     /// A single- or double-quoted scalar under the cursor. Returns the text and
     /// whether it spans lines.
-    fn quoted(&mut self) -> Result<(String, bool), Error> {
+    fn quoted(&mut self) -> Res<(String, bool)> {
         let open = self.pos();
         let double = self.peek() == b'"';
         self.i += 1;
@@ -972,7 +1037,6 @@ impl Parser<'_> {
         loop {
             loop {
                 match self.peek() {
-                    EOF => return Err(self.err(ErrorKind::UnterminatedQuote, open)),
                     b'\'' if !double => {
                         if self.peek_at(1) != b'\'' {
                             break;
@@ -982,7 +1046,7 @@ impl Parser<'_> {
                     }
                     b'"' if double => break,
                     b'\\' if double => self.escape(&mut out, open)?,
-                    b' ' | b'\t' | b'\n' => break,
+                    b' ' | b'\t' | b'\n' | EOF => break,
                     c => {
                         out.push(c);
                         self.i += 1;
@@ -1001,25 +1065,23 @@ impl Parser<'_> {
                     // Trailing blanks are dropped; one break folds to a space,
                     // each further (blank) line keeps a newline.
                     self.bump();
-                    match self.quoted_breaks(open)? {
-                        0 => out.push(b' '),
-                        n => out.extend(core::iter::repeat_n(b'\n', n)),
-                    }
+                    let n = self.quoted_breaks(open)?;
+                    fold(&mut out, n);
                 }
                 _ => out.extend_from_slice(self.s.get(blank_start..self.i).unwrap_or_default()),
             }
         }
         let multiline = self.line != open.line;
-        let text = String::from_utf8(out).map_err(|_| self.err(ErrorKind::InvalidUtf8, open))?;
+        let text = into_text(out);
         Ok((text, multiline))
     }
 
     /// Blank lines inside a quoted scalar, after a line break: returns how
     /// many, leaving the cursor past the next line's indentation.
-    fn quoted_breaks(&mut self, open: Pos) -> Result<usize, Error> {
+    fn quoted_breaks(&mut self, open: Pos) -> Res<usize> {
         let mut n = 0usize;
         loop {
-            if self.at_marker(b"---") || self.at_marker(b"...") {
+            if self.at_boundary() {
                 return Err(self.err(ErrorKind::UnterminatedQuote, open));
             }
             self.skip_spaces();
@@ -1032,57 +1094,31 @@ impl Parser<'_> {
     }
 
     /// One `\` escape of a double-quoted scalar.
-    fn escape(&mut self, out: &mut Vec<u8>, open: Pos) -> Result<(), Error> {
+    fn escape(&mut self, out: &mut Vec<u8>, open: Pos) -> Res<()> {
         let at = self.pos();
         self.i += 1;
         let c = self.peek();
-        let simple = match c {
-            b'0' => Some('\0'),
-            b'a' => Some('\u{7}'),
-            b'b' => Some('\u{8}'),
-            b't' | b'\t' => Some('\t'),
-            b'n' => Some('\n'),
-            b'v' => Some('\u{b}'),
-            b'f' => Some('\u{c}'),
-            b'r' => Some('\r'),
-            b'e' => Some('\u{1b}'),
-            b' ' => Some(' '),
-            b'"' => Some('"'),
-            b'/' => Some('/'),
-            b'\\' => Some('\\'),
-            b'N' => Some('\u{85}'),
-            b'_' => Some('\u{a0}'),
-            b'L' => Some('\u{2028}'),
-            b'P' => Some('\u{2029}'),
-            _ => None,
-        };
-        let ch = if let Some(ch) = simple {
+        let ch = if let Some(&ch) = ESC_KEYS
+            .iter()
+            .position(|&k| k == c)
+            .and_then(|i| ESC_CHARS.get(i))
+        {
             self.i += 1;
-            ch
+            Some(ch)
+        } else if let Some(w) = b"xuU".iter().position(|&k| k == c) {
+            // Two, four or eight hex digits.
+            self.i += 1;
+            self.hex(2 << w).and_then(|code| self.code_point(c, code))
+        } else if c == b'\n' {
+            // An escaped line break joins the lines without a space.
+            self.bump();
+            let n = self.quoted_breaks(open)?;
+            newlines(out, n);
+            return Ok(());
         } else {
-            match c {
-                b'x' | b'u' | b'U' => {
-                    let width = match c {
-                        b'x' => 2,
-                        b'u' => 4,
-                        _ => 8,
-                    };
-                    self.i += 1;
-                    let code = self
-                        .hex(width)
-                        .ok_or_else(|| self.err(ErrorKind::BadEscape, at))?;
-                    self.code_point(c, code, at)?
-                }
-                b'\n' => {
-                    // An escaped line break joins the lines without a space.
-                    self.bump();
-                    let n = self.quoted_breaks(open)?;
-                    out.extend(core::iter::repeat_n(b'\n', n));
-                    return Ok(());
-                }
-                _ => return Err(self.err(ErrorKind::BadEscape, at)),
-            }
+            None
         };
+        let ch = ch.ok_or_else(|| self.err(ErrorKind::BadEscape, at))?;
         let mut buf = [0u8; 4];
         out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         Ok(())
@@ -1090,31 +1126,27 @@ impl Parser<'_> {
 
     /// The character of a `\x`/`\u`/`\U` escape; a `\u` high surrogate must
     /// be followed by a `\u` low surrogate (JSON's way to write astral characters).
-    fn code_point(&mut self, kind: u8, code: u32, at: Pos) -> Result<char, Error> {
-        let err = self.err(ErrorKind::BadEscape, at);
-        let bad = || err.clone();
+    fn code_point(&mut self, kind: u8, code: u32) -> Option<char> {
         if kind == b'u' && (0xD800..0xDC00).contains(&code) {
             if self.peek() != b'\\' || self.peek_at(1) != b'u' {
-                return Err(bad());
+                return None;
             }
             self.i += 2;
-            let low = self.hex(4).ok_or_else(bad)?;
+            let low = self.hex(4)?;
             if !(0xDC00..0xE000).contains(&low) {
-                return Err(bad());
+                return None;
             }
-            let joined = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            return char::from_u32(joined).ok_or_else(bad);
+            return char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00));
         }
-        char::from_u32(code).ok_or_else(bad)
+        char::from_u32(code)
     }
 
     fn hex(&mut self, width: usize) -> Option<u32> {
         let digits = self.rest().get(..width)?;
         let mut code: u32 = 0;
+        // At most eight digits: the shifts never lose a bit.
         for &d in digits {
-            code = code
-                .checked_mul(16)?
-                .checked_add(char::from(d).to_digit(16)?)?;
+            code = (code << 4) | char::from(d).to_digit(16)?;
         }
         self.i += width;
         Some(code)
@@ -1122,7 +1154,7 @@ impl Parser<'_> {
 
     /// A `|` or `>` block scalar, ported from PyYAML's `scan_block_scalar` so
     /// chomping, folding and indentation detection match it exactly.
-    fn block_scalar(&mut self, parent: i64) -> Result<String, Error> {
+    fn block_scalar(&mut self, parent: i64) -> Res<String> {
         let folded = self.peek() == b'>';
         self.i += 1;
         let mut chomp: Option<bool> = None;
@@ -1164,7 +1196,7 @@ impl Parser<'_> {
         let mut out: Vec<u8> = Vec::new();
         let mut line_break = 0usize;
         while self.col() == indent && self.peek() != EOF {
-            out.extend(core::iter::repeat_n(b'\n', breaks));
+            newlines(&mut out, breaks);
             let leading_non_space = !matches!(self.peek(), b' ' | b'\t');
             let start = self.i;
             while !matches!(self.peek(), b'\n' | EOF) {
@@ -1186,16 +1218,16 @@ impl Parser<'_> {
                     out.push(b' ');
                 }
             } else {
-                out.extend(core::iter::repeat_n(b'\n', line_break));
+                newlines(&mut out, line_break);
             }
         }
         if chomp != Some(false) {
-            out.extend(core::iter::repeat_n(b'\n', line_break));
+            newlines(&mut out, line_break);
         }
         if chomp == Some(true) {
-            out.extend(core::iter::repeat_n(b'\n', breaks));
+            newlines(&mut out, breaks);
         }
-        String::from_utf8(out).map_err(|_| self.err_here(ErrorKind::InvalidUtf8))
+        Ok(into_text(out))
     }
 
     /// Leading blank lines of a block scalar without an indentation
@@ -1233,8 +1265,20 @@ impl Parser<'_> {
         }
     }
 
+    /// `? `, `&` and `*` start what this parser refuses to read: complex
+    /// keys, anchors and aliases.
+    fn refuse(&self, at: Pos) -> Res<()> {
+        let kind = match self.peek() {
+            b'?' if self.ws_after(1) => ErrorKind::ComplexKey,
+            b'&' => ErrorKind::Anchor,
+            b'*' => ErrorKind::Alias,
+            _ => return Ok(()),
+        };
+        Err(self.err(kind, at))
+    }
+
     /// Skips whitespace inside a flow collection opened at `open`.
-    fn flow_ws(&mut self, open: Pos) -> Result<(), Error> {
+    fn flow_ws(&mut self, open: Pos) -> Res<()> {
         self.skip_ws(false)?;
         if self.at_document_end() {
             return Err(self.err(ErrorKind::UnterminatedFlow, open));
@@ -1243,7 +1287,7 @@ impl Parser<'_> {
     }
 
     /// A `[...]` or `{...}` collection under the cursor, JSON included.
-    fn flow_collection(&mut self, depth: u32) -> Result<Value, Error> {
+    fn flow_collection(&mut self, depth: u32) -> Res<Value> {
         let open = self.pos();
         let depth = self.deeper(depth, open)?;
         let is_map = self.peek() == b'{';
@@ -1257,79 +1301,59 @@ impl Parser<'_> {
                 self.i += 1;
                 break;
             }
-            let (key, key_pos, plain_key) = match self.flow_node(open, depth)? {
+            let flow = self.flow_node(open, depth)?;
+            self.flow_ws(open)?;
+            let colon = self.peek() == b':';
+            match flow {
+                Flow::Coll(node) if colon || is_map => {
+                    return Err(self.err(ErrorKind::ComplexKey, node.pos))
+                }
+                Flow::Coll(node) => items.push(node),
                 Flow::Scalar {
                     text,
                     plain,
                     tag,
                     pos,
+                } if !colon && !is_map => items.push(self.finish_scalar(tag, text, plain, pos)?),
+                Flow::Scalar {
+                    text: key,
+                    plain,
+                    tag,
+                    pos: key_pos,
                 } => {
-                    self.flow_ws(open)?;
-                    if self.peek() == b':' && self.line != pos.line {
+                    if colon && self.line != key_pos.line {
                         // PyYAML: a key and its `:` share one line, in flow too.
                         return Err(self.err_here(ErrorKind::UnexpectedChar));
                     }
-                    if self.peek() == b':' || is_map {
-                        if let Some(t) = tag {
-                            self.check_key_tag(t, pos)?;
-                        }
-                        (text, pos, plain && tag.is_none())
-                    } else {
-                        items.push(self.finish_scalar(tag, text, plain, pos)?);
-                        self.flow_next(open, close)?;
-                        if self.peek() == close {
-                            self.i += 1;
-                            break;
-                        }
-                        continue;
+                    if let Some(t) = tag {
+                        self.check_key_tag(t, key_pos)?;
+                    } else if plain && is_merge(&key) {
+                        return Err(self.err(ErrorKind::MergeKey, key_pos));
                     }
-                }
-                Flow::Coll(node) => {
-                    self.flow_ws(open)?;
-                    if self.peek() == b':' || is_map {
-                        return Err(self.err(ErrorKind::ComplexKey, node.pos));
-                    }
-                    items.push(node);
-                    self.flow_next(open, close)?;
-                    if self.peek() == close {
+                    let mut value = Node::new(key_pos, Value::Null);
+                    if colon {
                         self.i += 1;
-                        break;
+                        value.pos = self.pos();
+                        self.flow_ws(open)?;
+                        if !matches!(self.peek(), b',') && self.peek() != close {
+                            let v = self.flow_node(open, depth)?;
+                            value = self.finish_flow(v)?;
+                        }
                     }
-                    continue;
+                    if is_map {
+                        map.insert(key, key_pos, value);
+                    } else {
+                        // `[a: 1]` is a sequence holding a single-pair mapping.
+                        let entry = Entry {
+                            key,
+                            key_pos,
+                            value,
+                        };
+                        items.push(Node::new(key_pos, Value::Map(alloc::vec![entry])));
+                    }
                 }
-            };
-            if plain_key && key == "<<" {
-                return Err(self.err(ErrorKind::MergeKey, key_pos));
-            }
-            let value = if self.peek() == b':' {
-                self.i += 1;
-                let empty = self.pos();
-                self.flow_ws(open)?;
-                if matches!(self.peek(), b',') || self.peek() == close {
-                    Node::new(empty, Value::Null)
-                } else {
-                    let v = self.flow_node(open, depth)?;
-                    self.finish_flow(v)?
-                }
-            } else {
-                Node::new(key_pos, Value::Null)
-            };
-            if is_map {
-                map.insert(key, key_pos, value);
-            } else {
-                // `[a: 1]` is a sequence holding a single-pair mapping.
-                let entry = Entry {
-                    key,
-                    key_pos,
-                    value,
-                };
-                items.push(Node::new(key_pos, Value::Map(alloc::vec![entry])));
             }
             self.flow_next(open, close)?;
-            if self.peek() == close {
-                self.i += 1;
-                break;
-            }
         }
         Ok(if is_map {
             Value::Map(map.entries)
@@ -1339,7 +1363,7 @@ impl Parser<'_> {
     }
 
     /// After a flow entry: a `,` (consumed) or the closing bracket (left).
-    fn flow_next(&mut self, open: Pos, close: u8) -> Result<(), Error> {
+    fn flow_next(&mut self, open: Pos, close: u8) -> Res<()> {
         self.flow_ws(open)?;
         match self.peek() {
             b',' => {
@@ -1351,7 +1375,7 @@ impl Parser<'_> {
         }
     }
 
-    fn flow_node(&mut self, open: Pos, depth: u32) -> Result<Flow, Error> {
+    fn flow_node(&mut self, open: Pos, depth: u32) -> Res<Flow> {
         let pos = self.pos();
         let mut tag = None;
         if self.peek() == b'!' {
@@ -1367,37 +1391,25 @@ impl Parser<'_> {
             }
         }
         let here = self.pos();
-        match self.peek() {
+        self.refuse(here)?;
+        let (text, plain) = match self.peek() {
             b'[' | b'{' => {
                 let value = self.flow_collection(depth)?;
-                Ok(Flow::Coll(self.finish_coll_tag(tag, value, pos)?))
+                return Ok(Flow::Coll(self.finish_coll_tag(tag, value, pos)?));
             }
-            b'"' | b'\'' => {
-                let (text, _) = self.quoted()?;
-                Ok(Flow::Scalar {
-                    text,
-                    plain: false,
-                    tag,
-                    pos,
-                })
-            }
-            b'&' => Err(self.err(ErrorKind::Anchor, here)),
-            b'*' => Err(self.err(ErrorKind::Alias, here)),
-            b'?' if self.ws_after(1) => Err(self.err(ErrorKind::ComplexKey, here)),
-            c if self.starts_plain(c, true) => {
-                let text = self.plain(-1, true, false)?.text;
-                Ok(Flow::Scalar {
-                    text,
-                    plain: true,
-                    tag,
-                    pos,
-                })
-            }
-            _ => Err(self.err(ErrorKind::UnexpectedChar, here)),
-        }
+            b'"' | b'\'' => (self.quoted()?.0, false),
+            c if self.starts_plain(c, true) => (self.plain(-1, true, false)?.text, true),
+            _ => return Err(self.err(ErrorKind::UnexpectedChar, here)),
+        };
+        Ok(Flow::Scalar {
+            text,
+            plain,
+            tag,
+            pos,
+        })
     }
 
-    fn finish_flow(&self, flow: Flow) -> Result<Node, Error> {
+    fn finish_flow(&self, flow: Flow) -> Res<Node> {
         match flow {
             Flow::Scalar {
                 text,
@@ -1412,52 +1424,57 @@ impl Parser<'_> {
 
 /// An explicitly tagged scalar, read like PyYAML's `SafeConstructor`.
 fn construct(tag: Tag, text: String) -> Result<Value, ErrorKind> {
-    match tag {
-        Tag::Str | Tag::NonSpecific => Ok(Value::Str(text)),
-        Tag::Int => construct_int(&text)
-            .map(Value::Int)
-            .map_err(|_| ErrorKind::BadTagValue),
-        Tag::Float => construct_float(&text)
-            .map(Value::Float)
-            .ok_or(ErrorKind::BadTagValue),
-        Tag::Bool => match text.to_ascii_lowercase().as_str() {
-            "yes" | "true" | "on" => Ok(Value::Bool(true)),
-            "no" | "false" | "off" => Ok(Value::Bool(false)),
-            _ => Err(ErrorKind::BadTagValue),
-        },
-        Tag::Null => match text.as_str() {
-            "" | "~" | "null" | "Null" | "NULL" => Ok(Value::Null),
-            _ => Err(ErrorKind::BadTagValue),
-        },
-        Tag::Binary => base64(&text).map(Value::Binary).ok_or(ErrorKind::BadBinary),
-        Tag::Seq | Tag::Map => Err(ErrorKind::BadTagValue),
+    let value = match tag {
+        Tag::Str | Tag::NonSpecific => Some(Value::Str(text)),
+        Tag::Int => construct_int(&text).map(Value::Int),
+        Tag::Float if float_ok(&text) => Some(Value::Float(text)),
+        Tag::Bool => word(&text, false).flatten().map(Value::Bool),
+        Tag::Null => (word(&text, true) == Some(None)).then_some(Value::Null),
+        Tag::Binary => return base64(&text).map(Value::Binary).ok_or(ErrorKind::BadBinary),
+        Tag::Float | Tag::Seq | Tag::Map => None,
+    };
+    value.ok_or(ErrorKind::BadTagValue)
+}
+
+/// PyYAML's null and bool words, each after the letter of what it means
+/// (`n`ull, `t`rue, `f`alse); the lone `n` is the empty scalar.
+const WORDS: &[u8] = b"n n~ nnull tyes ttrue ton fno ffalse foff";
+
+/// Looks `text` up in [`WORDS`] ignoring ASCII case: `Some(None)` for null,
+/// `Some(Some(b))` for a bool. `exact` also asks for one of the three
+/// spellings PyYAML's resolver knows (`yes`, `Yes`, `YES`).
+fn word(text: &str, exact: bool) -> Option<Option<bool>> {
+    let t = text.as_bytes();
+    let rest = t.get(1..).unwrap_or_default();
+    if exact && !(rest.iter().all(u8::is_ascii_lowercase) || t.iter().all(u8::is_ascii_uppercase)) {
+        return None;
     }
+    for w in WORDS.split(|&b| b == b' ') {
+        if let [code, w @ ..] = w {
+            if t.eq_ignore_ascii_case(w) {
+                return Some((*code != b'n').then_some(*code == b't'));
+            }
+        }
+    }
+    None
 }
 
 /// Untagged plain scalars, by PyYAML's YAML 1.1 implicit resolvers.
 fn resolve_plain(text: String) -> Value {
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::Bool(true)
-        }
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::Bool(false)
-        }
-        _ => {}
+    match word(&text, true) {
+        Some(None) => return Value::Null,
+        Some(Some(b)) => return Value::Bool(b),
+        None => {}
     }
     if looks_int(text.as_bytes()) {
         // What matches the pattern but does not fit (or that PyYAML itself
         // fails on, like `0b_`) stays text rather than becoming an error.
-        return match construct_int(&text) {
-            Ok(n) => Value::Int(n),
-            Err(_) => Value::Str(text),
-        };
-    }
-    if looks_float(text.as_bytes()) {
-        if let Some(f) = construct_float(&text) {
-            return Value::Float(f);
+        if let Some(n) = construct_int(&text) {
+            return Value::Int(n);
         }
+    } else if looks_float(text.as_bytes()) {
+        // Everything the pattern matches, PyYAML's float constructor reads.
+        return Value::Float(text);
     }
     Value::Str(text)
 }
@@ -1470,27 +1487,31 @@ fn strip_sign(b: &[u8]) -> (bool, &[u8]) {
     }
 }
 
+/// Length of the leading run of `[0-9_]`.
+fn digits_len(s: &[u8]) -> usize {
+    s.iter()
+        .take_while(|&&c| c.is_ascii_digit() || c == b'_')
+        .count()
+}
+
 /// `[-+]?0b[01_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
 /// | [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+`
 fn looks_int(b: &[u8]) -> bool {
     let (_, body) = strip_sign(b);
-    if let Some(r) = body.strip_prefix(b"0b") {
-        return !r.is_empty() && r.iter().all(|c| matches!(c, b'0' | b'1' | b'_'));
-    }
-    if let Some(r) = body.strip_prefix(b"0x") {
-        return !r.is_empty() && r.iter().all(|&c| c.is_ascii_hexdigit() || c == b'_');
-    }
-    match body.split_first() {
-        Some((b'0', r)) => r.iter().all(|c| matches!(c, b'0'..=b'7' | b'_')),
-        Some((b'1'..=b'9', r)) => {
-            let mut parts = r.split(|&c| c == b':');
-            parts
-                .next()
-                .is_some_and(|first| first.iter().all(|&c| c.is_ascii_digit() || c == b'_'))
-                && parts.all(is_sexagesimal_digit)
+    let (r, max) = match body {
+        [b'0', b'b', r @ ..] if !r.is_empty() => (r, b'1'),
+        [b'0', b'x', r @ ..] if !r.is_empty() => {
+            return r.iter().all(|&c| c.is_ascii_hexdigit() || c == b'_')
         }
-        _ => false,
-    }
+        [b'0', r @ ..] => (r, b'7'),
+        [b'1'..=b'9', r @ ..] => {
+            let mut parts = r.split(|&c| c == b':');
+            return parts.next().is_some_and(|p| digits_len(p) == p.len())
+                && parts.all(is_sexagesimal_digit);
+        }
+        _ => return false,
+    };
+    r.iter().all(|&c| (b'0'..=max).contains(&c) || c == b'_')
 }
 
 /// `[0-5]?[0-9]`
@@ -1505,43 +1526,39 @@ fn is_sexagesimal_digit(part: &[u8]) -> bool {
 /// `[-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)? | \.[0-9][0-9_]*([eE][-+][0-9]+)?
 /// | [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)`
 fn looks_float(b: &[u8]) -> bool {
-    if matches!(b, b".nan" | b".NaN" | b".NAN") {
-        return true;
-    }
     let (_, body) = strip_sign(b);
-    if matches!(body, b".inf" | b".Inf" | b".INF") {
+    let one_of = |s: &[u8], words: [&[u8; 4]; 3]| {
+        let s = s.try_into().map_or(0, u32::from_le_bytes);
+        words.iter().any(|w| u32::from_le_bytes(**w) == s)
+    };
+    if one_of(b, [b".nan", b".NaN", b".NAN"]) || one_of(body, [b".inf", b".Inf", b".INF"]) {
         return true;
     }
-    let digit_run_end = |s: &[u8]| s.iter().position(|&c| !(c.is_ascii_digit() || c == b'_'));
-    // The leading-dot form takes no sign.
-    if let Some(r) = b.strip_prefix(b".") {
-        if !r.first().is_some_and(u8::is_ascii_digit) {
-            return false;
-        }
-        let end = digit_run_end(r).unwrap_or(r.len());
-        return exponent_ok(r.get(end..).unwrap_or_default());
-    }
-    if !body.first().is_some_and(u8::is_ascii_digit) {
+    let Some(dot) = body.iter().position(|&c| c == b'.') else {
         return false;
+    };
+    let (head, tail) = body.split_at(dot);
+    let tail = tail.get(1..).unwrap_or_default();
+    let (frac, exp) = tail.split_at(digits_len(tail));
+    match head.split_first() {
+        // The leading-dot form takes no sign.
+        None => {
+            b.first() == Some(&b'.')
+                && frac.first().is_some_and(u8::is_ascii_digit)
+                && exponent_ok(exp)
+        }
+        Some((d, r)) => {
+            let sexa = r.get(digits_len(r)..).unwrap_or_default();
+            d.is_ascii_digit()
+                && match sexa.split_first() {
+                    None => exponent_ok(exp),
+                    Some((b':', parts)) => {
+                        exp.is_empty() && parts.split(|&c| c == b':').all(is_sexagesimal_digit)
+                    }
+                    Some(_) => false,
+                }
+        }
     }
-    let end = digit_run_end(body).unwrap_or(body.len());
-    let rest = body.get(end..).unwrap_or_default();
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let end = digit_run_end(frac).unwrap_or(frac.len());
-        return exponent_ok(frac.get(end..).unwrap_or_default());
-    }
-    if rest.first() == Some(&b':') {
-        let Some(dot) = rest.iter().position(|&c| c == b'.') else {
-            return false;
-        };
-        let (sexa, frac) = rest.split_at(dot);
-        let frac = frac.get(1..).unwrap_or_default();
-        return sexa
-            .get(1..)
-            .is_some_and(|s| s.split(|&c| c == b':').all(is_sexagesimal_digit))
-            && frac.iter().all(|&c| c.is_ascii_digit() || c == b'_');
-    }
-    false
 }
 
 /// `` (empty) or `[eE][-+][0-9]+`
@@ -1558,100 +1575,95 @@ fn exponent_ok(r: &[u8]) -> bool {
     }
 }
 
-#[derive(Debug, PartialEq)]
-enum IntError {
-    Invalid,
-    Overflow,
+/// The text without `_`, which PyYAML's int and float constructors ignore.
+fn cleaned(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        if c != b'_' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// PyYAML's `construct_yaml_int`: `_` ignored, `0b`/`0x` prefixes, a leading
-/// `0` means octal, `a:b:c` is base 60.
-fn construct_int(text: &str) -> Result<i64, IntError> {
-    let cleaned: Vec<u8> = text.bytes().filter(|&c| c != b'_').collect();
+/// `0` means octal, `a:b:c` is base 60. `None` if invalid or out of range.
+fn construct_int(text: &str) -> Option<i64> {
+    let cleaned = cleaned(text);
     let (neg, body) = strip_sign(&cleaned);
-    let magnitude = if body == b"0" {
-        0
-    } else if let Some(r) = body.strip_prefix(b"0b") {
-        radix(r, 2)?
-    } else if let Some(r) = body.strip_prefix(b"0x") {
-        radix(r, 16)?
-    } else if let Some(r) = body.strip_prefix(b"0o") {
-        radix(r, 8)?
-    } else if body.first() == Some(&b'0') {
-        radix(body, 8)?
-    } else if body.contains(&b':') {
-        let mut total: u64 = 0;
-        for part in body.split(|&c| c == b':') {
-            let digit = radix(part, 10)?;
-            total = total
-                .checked_mul(60)
-                .and_then(|t| t.checked_add(digit))
-                .ok_or(IntError::Overflow)?;
-        }
-        total
-    } else {
-        radix(body, 10)?
+    let (digits, base) = match body {
+        [b'0', b'b', r @ ..] => (r, 2),
+        [b'0', b'x', r @ ..] => (r, 16),
+        [b'0', b'o', r @ ..] => (r, 8),
+        [b'0', ..] => (body, 8),
+        _ => (body, 10),
     };
-    let signed = if neg {
-        -i128::from(magnitude)
+    let mut total: u64 = 0;
+    for part in digits.split(|&c| c == b':' && base == 10) {
+        total = total.checked_mul(60)?.checked_add(radix(part, base)?)?;
+    }
+    if neg {
+        0i64.checked_sub_unsigned(total)
     } else {
-        i128::from(magnitude)
-    };
-    i64::try_from(signed).map_err(|_| IntError::Overflow)
+        i64::try_from(total).ok()
+    }
 }
 
-fn radix(digits: &[u8], base: u32) -> Result<u64, IntError> {
+fn radix(digits: &[u8], base: u32) -> Option<u64> {
     if digits.is_empty() {
-        return Err(IntError::Invalid);
+        return None;
     }
     let mut n: u64 = 0;
     for &d in digits {
-        let v = char::from(d).to_digit(base).ok_or(IntError::Invalid)?;
-        n = n
-            .checked_mul(u64::from(base))
-            .and_then(|n| n.checked_add(u64::from(v)))
-            .ok_or(IntError::Overflow)?;
+        let v = char::from(d).to_digit(base)?;
+        n = n.checked_mul(u64::from(base))?.checked_add(u64::from(v))?;
     }
-    Ok(n)
+    Some(n)
 }
 
 /// PyYAML's `construct_yaml_float` accepts: `_` ignored, case-insensitive
 /// `.inf`/`.nan`, base 60 with `:`, otherwise what Python's `float()` reads.
-/// Returns the text itself: the tree keeps floats as written.
-fn construct_float(text: &str) -> Option<String> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    let lower = cleaned.to_ascii_lowercase();
-    let body = lower.strip_prefix(['-', '+']).unwrap_or(&lower);
-    let ok = match body {
-        ".inf" | ".nan" | "inf" | "nan" | "infinity" => true,
-        _ if body.contains(':') => {
-            let mut parts = body.split(':');
-            let last = parts.next_back().unwrap_or("");
-            parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && decimal(last)
+/// The tree keeps floats as written, so this only checks.
+fn float_ok(text: &str) -> bool {
+    let cleaned = cleaned(text);
+    let (_, body) = strip_sign(&cleaned);
+    if [".inf", ".nan", "inf", "nan", "infinity"]
+        .iter()
+        .any(|w| body.eq_ignore_ascii_case(w.as_bytes()))
+    {
+        return true;
+    }
+    match body.iter().rposition(|&c| c == b':') {
+        Some(i) => {
+            let (head, last) = body.split_at(i);
+            head.split(|&c| c == b':')
+                .all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+                && decimal(last.get(1..).unwrap_or_default())
         }
-        _ => decimal(body),
-    };
-    ok.then(|| String::from(text.trim()))
+        None => decimal(body),
+    }
 }
 
 /// A decimal number as Python's `float()` reads it (no sign): digits with at
 /// most one `.`, at least one digit, then an optional exponent.
-fn decimal(s: &str) -> bool {
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..)),
+fn decimal(s: &[u8]) -> bool {
+    let (mant, exp) = match s.iter().position(|&b| (b | 0x20) == b'e') {
+        Some(i) => {
+            let (m, e) = s.split_at(i);
+            (m, Some(strip_sign(e.get(1..).unwrap_or_default()).1))
+        }
         None => (s, None),
     };
-    let digits = mant.bytes().filter(u8::is_ascii_digit).count();
-    let dots = mant.bytes().filter(|&b| b == b'.').count();
-    let mant_ok = digits > 0 && dots <= 1 && digits + dots == mant.len();
-    let exp_ok = match exp {
-        None => true,
-        Some(e) => {
-            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    let mut digits = false;
+    let mut dot = false;
+    for &c in mant {
+        match c {
+            b'0'..=b'9' => digits = true,
+            b'.' if !dot => dot = true,
+            _ => return false,
         }
-    };
-    mant_ok && exp_ok
+    }
+    digits && exp.is_none_or(|e| !e.is_empty() && e.iter().all(u8::is_ascii_digit))
 }
 
 /// Base64 as Python's `base64.decodebytes` (what PyYAML uses) reads it:
@@ -1659,8 +1671,10 @@ fn decimal(s: &str) -> bool {
 /// the data, and a final partial group without its padding is an error.
 fn base64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    // Sextets not yet written out, the newest in the low bits; `bits` of them count.
+    let mut acc = 0u32;
+    let mut bits = 0u32;
     let mut quad = 0u8;
-    let mut left: u8 = 0;
     let mut pads = 0u8;
     for b in text.bytes() {
         if b == b'=' {
@@ -1678,26 +1692,13 @@ fn base64(text: &str) -> Option<Vec<u8>> {
             b'/' => 63,
             _ => continue,
         };
-        match quad {
-            0 => {
-                left = v;
-                quad = 1;
-            }
-            1 => {
-                out.push((left << 2) | (v >> 4));
-                left = v & 0x0f;
-                quad = 2;
-            }
-            2 => {
-                out.push((left << 4) | (v >> 2));
-                left = v & 0x03;
-                quad = 3;
-            }
-            _ => {
-                out.push((left << 6) | v);
-                quad = 0;
-            }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
         }
+        quad = (quad + 1) & 3;
     }
     (quad == 0).then_some(out)
 }

@@ -85,6 +85,9 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         )),
     }
 
+    // One syncfs at the end instead of an fsync of each directory after
+    // each rename (see Root::batch_dir_syncs): fewer waits on the disk.
+    root.batch_dir_syncs();
     let mut plan = run.plan_accounts(ctx, opts.today);
 
     let (now, later): (Vec<&WriteFile>, Vec<&WriteFile>) =
@@ -106,6 +109,9 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     }
     run.selinux();
 
+    // Everything on disk before the instance is recorded as applied, and the
+    // record itself on disk before egret says so.
+    run.flush();
     if run.failures > 0 {
         return Err(Failed(run.failures));
     }
@@ -117,6 +123,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         0,
         0,
     );
+    run.flush();
     if run.failures > 0 {
         return Err(Failed(run.failures));
     }
@@ -155,6 +162,12 @@ impl Run<'_> {
     fn fail(&mut self, msg: &str) {
         self.failures += 1;
         self.log.line(&format!("error: {msg}"));
+    }
+
+    fn flush(&mut self) {
+        if let Err(e) = self.root.flush() {
+            self.fail(&e.to_string());
+        }
     }
 
     fn read(&mut self, path: &str) -> Option<Vec<u8>> {

@@ -30,7 +30,7 @@ use alloc::borrow::ToOwned;
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::ffi::CStr;
 use core::fmt;
 use core::mem::MaybeUninit;
@@ -583,6 +583,8 @@ fn lossy(name: &CStr) -> String {
 pub struct Root {
     fd: OwnedFd,
     written: RefCell<Vec<String>>,
+    /// Directory fsyncs deferred to one `syncfs` in [`Root::flush`].
+    batched: Cell<bool>,
 }
 
 impl fmt::Debug for Root {
@@ -600,6 +602,7 @@ impl Root {
         Ok(Root {
             fd,
             written: RefCell::new(Vec::new()),
+            batched: Cell::new(false),
         })
     }
 
@@ -616,6 +619,35 @@ impl Root {
                 r => return r,
             }
         }
+    }
+
+    /// From now on, directory entries (renames, new directories, unlinks)
+    /// are made durable by one [`Root::flush`] instead of an fsync of each
+    /// directory after each change. File contents are still fsynced before
+    /// they are renamed into place, so every path is, after a crash, either
+    /// its old or its complete new file; what a crash before `flush` can lose
+    /// is that some renames did not happen yet, which is why a caller flushes
+    /// before it records that it is done.
+    pub fn batch_dir_syncs(&self) {
+        self.batched.set(true);
+    }
+
+    /// `syncfs(2)` on the sysroot's filesystem: everything written so far,
+    /// directory entries included, is on disk when this returns.
+    pub fn flush(&self) -> Result<(), Error> {
+        fs::syncfs(&self.fd).map_err(|errno| Error {
+            op: "syncfs",
+            path: String::from("/"),
+            errno,
+        })
+    }
+
+    /// fsyncs a directory after a change to its entries, unless batched.
+    fn dir_sync(&self, dir: BorrowedFd<'_>) -> Result<(), Errno> {
+        if self.batched.get() {
+            return Ok(());
+        }
+        sync(dir)
     }
 
     /// A directory fd, opened read-only so it can also be listed and fsynced.
@@ -798,7 +830,7 @@ impl Root {
         }
         // Replaced from here on, even if the directory fsync fails.
         self.log(abs);
-        sync(dir).op(Op::FsyncDir)
+        self.dir_sync(dir).op(Op::FsyncDir)
     }
 
     /// Creates every missing directory of `path` with `mode` and `uid:gid`;
@@ -859,7 +891,7 @@ impl Root {
                 };
                 if created {
                     own(next.as_fd(), mode, u, g)?;
-                    sync(dir.as_fd()).op(Op::Fsync)?;
+                    self.dir_sync(dir.as_fd()).op(Op::Fsync)?;
                     self.log(prefix);
                 }
                 dir = next;
@@ -920,7 +952,7 @@ impl Root {
             Err(Errno::NOENT) => return Ok(false),
             r => r?,
         }
-        sync(dir.as_fd())?;
+        self.dir_sync(dir.as_fd())?;
         Ok(true)
     }
 
@@ -1029,10 +1061,11 @@ impl Root {
                     depth + 1,
                     budget,
                 )?;
-                sync(sub_dst.as_fd()).map_err(err_at(Op::Fsync, &abs))?;
+                self.dir_sync(sub_dst.as_fd())
+                    .map_err(err_at(Op::Fsync, &abs))?;
             }
         }
-        sync(dst).map_err(err_at(Op::Fsync, dst_abs))
+        self.dir_sync(dst).map_err(err_at(Op::Fsync, dst_abs))
     }
 
     /// One entry of [`Root::copy_dir`]; a directory comes back as the
@@ -1156,6 +1189,22 @@ mod tests {
 
     fn mode_of(p: &Path) -> u32 {
         sfs::symlink_metadata(p).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn batched_dir_syncs_still_write_everything_and_flush() {
+        let f = Fixture::new("batched");
+        let r = f.open();
+        r.batch_dir_syncs();
+        r.mkdir_all("/var/lib/x", 0o700, 0, 0).unwrap();
+        r.write_atomic("/var/lib/x/a", b"1", 0o600, 0, 0).unwrap();
+        r.symlink("a", "/var/lib/x/b").unwrap();
+        assert!(r.remove("/var/lib/x/b").unwrap());
+        r.flush().unwrap();
+        assert_eq!(sfs::read(f.p("var/lib/x/a")).unwrap(), b"1");
+        assert_eq!(mode_of(&f.p("var/lib/x")), 0o700);
+        assert!(!f.p("var/lib/x/b").exists());
+        assert_eq!(temps_in(&f.p("var/lib/x")), Vec::<String>::new());
     }
 
     #[test]

@@ -118,7 +118,11 @@ pub fn copy_tree(from: &Path, to: &Path) {
             fs::copy(e.path(), &dst).unwrap();
             // The checkout's umask must not leak into the fixture's modes.
             let exec = fs::metadata(e.path()).unwrap().permissions().mode() & 0o111 != 0;
-            fs::set_permissions(&dst, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 })).unwrap();
+            fs::set_permissions(
+                &dst,
+                fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }),
+            )
+            .unwrap();
         }
     }
 }

@@ -555,25 +555,10 @@ fn printable(b: &[u8], max: usize) -> String {
 }
 
 // Tests panic on purpose: that is how they fail.
+/// Shaped like `cloud-init devel make-mime -a config.yaml:cloud-config
+/// -a script.sh:x-shellscript`; shared by the MIME and user-data tests.
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-    use alloc::format;
-    use alloc::string::ToString;
-    use alloc::vec;
-
-    fn part(ct: &str, name: Option<&str>, body: &[u8]) -> Part {
-        Part {
-            content_type: ct.into(),
-            filename: name.map(Into::into),
-            body: body.to_vec(),
-        }
-    }
-
-    /// Shaped like `cloud-init devel make-mime -a config.yaml:cloud-config
-    /// -a script.sh:x-shellscript`.
-    const MAKE_MIME: &str = "\
+pub(crate) const MAKE_MIME: &str = "\
 Content-Type: multipart/mixed; boundary=\"===============123==\"
 MIME-Version: 1.0
 
@@ -597,6 +582,23 @@ echo hi
 
 --===============123==--
 ";
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::MAKE_MIME;
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn part(ct: &str, name: Option<&str>, body: &[u8]) -> Part {
+        Part {
+            content_type: ct.into(),
+            filename: name.map(Into::into),
+            body: body.to_vec(),
+        }
+    }
 
     #[test]
     fn make_mime_output() {

@@ -457,6 +457,7 @@ fn escape(b: &[u8], max: usize) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::text::mime::MAKE_MIME;
     use alloc::string::ToString;
     use alloc::vec;
 
@@ -499,31 +500,6 @@ mod tests {
         assert_eq!(s.pieces, vec![]);
         s.warnings
     }
-
-    const MAKE_MIME: &str = "\
-Content-Type: multipart/mixed; boundary=\"===============123==\"
-MIME-Version: 1.0
-
---===============123==
-Content-Type: text/cloud-config; charset=\"us-ascii\"
-MIME-Version: 1.0
-Content-Transfer-Encoding: 7bit
-Content-Disposition: attachment; filename=\"config.yaml\"
-
-#cloud-config
-hostname: egret
-
---===============123==
-Content-Type: text/x-shellscript; charset=\"us-ascii\"
-MIME-Version: 1.0
-Content-Transfer-Encoding: 7bit
-Content-Disposition: attachment; filename=\"script.sh\"
-
-#!/bin/sh
-echo hi
-
---===============123==--
-";
 
     #[test]
     fn plain_documents() {

@@ -355,6 +355,10 @@ fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
     let (code, outcome) = match apply::apply(&root, &ctx, &opts, &mut log) {
         Ok(Outcome::Applied) => (EXIT_OK, "applied"),
         Ok(Outcome::AlreadyApplied) => (EXIT_OK, "already-applied"),
+        Err(e @ apply::Failed::Refused(_)) => {
+            log.line(&format!("error: {e}"));
+            (EXIT_INVALID, "refused")
+        }
         Err(e) => {
             log.line(&format!(
                 "error: {e}; the instance will be applied again at next boot"
@@ -368,7 +372,8 @@ fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
         cloudconfig::printable(&ctx.instance_id),
         ctx.source
     ));
-    if outcome != "already-applied" {
+    // Refused or already applied: nothing was written, the log included.
+    if matches!(outcome, "applied" | "failed") {
         append_sysroot_log(&root, &log);
     }
     if in_initrd {

@@ -229,20 +229,20 @@ fn egret_sources_on_the_cmdline_choose_the_seed() {
 }
 
 #[test]
-fn unknown_owner_fails_that_file_only_and_the_instance_is_retried() {
-    let s = Scratch::new("owner");
-    let root = s.sysroot();
-    let seed = s.seed_with("o", &[("meta-data", b"instance-id: iid-owner\n"), ("user-data", b"#cloud-config\nhostname: still-set\nwrite_files:\n  - path: /etc/x\n    owner: nobody-here:root\n")]);
-    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("unknown owner `nobody-here:root`"), "{err}");
-    assert_eq!(
-        read(&root, "etc/hostname"),
-        "still-set\n",
-        "the other steps ran"
-    );
-    assert!(
-        !root.join("var/lib/egret/instance-id").exists(),
-        "not marked applied: retried at next boot"
-    );
+fn conflicts_with_the_image_are_refused_before_any_write() {
+    // An owner nobody has, and a uid another user holds: both found while
+    // planning, so nothing at all is written (exit 2).
+    for (name, ud) in [
+        ("owner", "#cloud-config\nhostname: never-set\nwrite_files:\n  - path: /etc/x\n    owner: nobody-here:root\n"),
+        ("uid", "#cloud-config\nhostname: never-set\nusers:\n  - name: newbie\n    uid: 1000\n"),
+    ] {
+        let s = Scratch::new(name);
+        let root = s.sysroot();
+        let seed = s.seed_with(name, &[("meta-data", b"instance-id: iid-conflict\n"), ("user-data", ud.as_bytes())]);
+        let before = snapshot(&root);
+        let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("nothing written"), "{name}: {err}");
+        assert_eq!(diff(&before, &snapshot(&root)), Vec::<String>::new(), "{name}");
+    }
 }

@@ -43,13 +43,27 @@ pub enum Outcome {
     AlreadyApplied,
 }
 
-/// Some steps failed; each was logged. The instance is not marked applied.
+/// Why an apply did not complete; each problem was logged. The instance is
+/// not marked applied either way.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failed(pub usize);
+pub enum Failed {
+    /// The documents conflict with the image (a uid already taken, a
+    /// `write_files` owner that does not exist, ...): found while planning,
+    /// before anything was written, so nothing was.
+    Refused(usize),
+    /// Steps failed while writing (I/O); the other steps were done.
+    Steps(usize),
+}
 
 impl core::fmt::Display for Failed {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} step(s) failed", self.0)
+        match self {
+            Failed::Refused(n) => write!(
+                f,
+                "{n} conflict(s) between the documents and the image; nothing written"
+            ),
+            Failed::Steps(n) => write!(f, "{n} step(s) failed"),
+        }
     }
 }
 
@@ -59,6 +73,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         root,
         log,
         failures: 0,
+        conflicts: 0,
     };
     let previous = run.read_string(STATE_ID).map(|s| s.trim().to_owned());
     let new_instance = previous.as_deref() != Some(ctx.instance_id.as_str());
@@ -89,6 +104,20 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     // each rename (see Root::batch_dir_syncs): fewer waits on the disk.
     root.batch_dir_syncs();
     let mut plan = run.plan_accounts(ctx, opts.today);
+    // Every owner must exist (in the image or among the users this run
+    // creates) before the first write: bad input never half-applies.
+    for f in &ctx.write_files {
+        if resolve_owner(&f.owner, plan.as_ref().map(|p| &p.acc)).is_none() {
+            run.conflict(&format!(
+                "write_files {}: unknown owner `{}`",
+                printable(&f.path),
+                printable(&f.owner)
+            ));
+        }
+    }
+    if run.conflicts > 0 {
+        return Err(Failed::Refused(run.conflicts));
+    }
 
     let (now, later): (Vec<&WriteFile>, Vec<&WriteFile>) =
         ctx.write_files.iter().partition(|f| !f.defer);
@@ -113,7 +142,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     // record itself on disk before egret says so.
     run.flush();
     if run.failures > 0 {
-        return Err(Failed(run.failures));
+        return Err(Failed::Steps(run.failures));
     }
     run.mkdir(STATE_DIR, 0o700, 0, 0);
     run.write(
@@ -125,7 +154,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     );
     run.flush();
     if run.failures > 0 {
-        return Err(Failed(run.failures));
+        return Err(Failed::Steps(run.failures));
     }
     Ok(Outcome::Applied)
 }
@@ -156,9 +185,16 @@ struct Run<'a> {
     root: &'a Root,
     log: &'a mut Log,
     failures: usize,
+    /// Problems of the input found while planning (see `Failed::Refused`).
+    conflicts: usize,
 }
 
 impl Run<'_> {
+    fn conflict(&mut self, msg: &str) {
+        self.conflicts += 1;
+        self.log.line(&format!("error: {msg}"));
+    }
+
     fn fail(&mut self, msg: &str) {
         self.failures += 1;
         self.log.line(&format!("error: {msg}"));
@@ -265,7 +301,7 @@ impl Run<'_> {
 
         for g in &ctx.groups {
             if let Err(e) = ensure_group(&mut acc, &defs, &g.name, false) {
-                self.fail(&format!("group {}: {e}", g.name));
+                self.conflict(&format!("group {}: {e}", g.name));
             }
         }
         let default_name = ctx
@@ -284,7 +320,7 @@ impl Run<'_> {
                     }
                     plan.users.push(p);
                 }
-                Err(e) => self.fail(&format!("user {}: {e}", u.name)),
+                Err(e) => self.conflict(&format!("user {}: {e}", u.name)),
             }
         }
         // Group members after the users, so members created by this run count.
@@ -296,7 +332,7 @@ impl Run<'_> {
                         g.name
                     ));
                 } else if let Err(e) = acc.add_member(&g.name, m) {
-                    self.fail(&format!("group {}: {e}", g.name));
+                    self.conflict(&format!("group {}: {e}", g.name));
                 }
             }
         }
@@ -311,13 +347,13 @@ impl Run<'_> {
             let set = match set_password(&mut acc, &c.name, &c.password, today) {
                 Ok(set) => set,
                 Err(e) => {
-                    self.fail(&format!("chpasswd {}: {e}", c.name));
+                    self.conflict(&format!("chpasswd {}: {e}", c.name));
                     continue;
                 }
             };
             if ctx.chpasswd_expire {
                 if let Err(e) = acc.set_lastchg(&c.name, 0) {
-                    self.fail(&format!("chpasswd {}: {e}", c.name));
+                    self.conflict(&format!("chpasswd {}: {e}", c.name));
                 }
             }
             self.log.line(&format!(

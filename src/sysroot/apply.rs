@@ -9,11 +9,12 @@
 
 use alloc::borrow::ToOwned;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::{self, Write as _};
 
 use super::accounts::{self, Accounts, LoginDefs};
-use super::root::{Kind, Root};
+use super::root::{self, Kind, Root};
 use crate::cloudconfig::printable;
 use crate::log::Log;
 use crate::model::{Context, EtcHosts, Password, Secret, User, WriteFile};
@@ -75,29 +76,22 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         failures: 0,
         conflicts: 0,
     };
-    let previous = run.read_string(STATE_ID).map(|s| s.trim().to_owned());
-    let new_instance = previous.as_deref() != Some(ctx.instance_id.as_str());
+    let previous = run.read_string(STATE_ID);
+    let previous = previous.as_deref().map(str::trim);
+    let new_instance = previous != Some(ctx.instance_id.as_str());
+    let id = printable(&ctx.instance_id);
     if !new_instance && !opts.force {
-        run.log.line(&format!(
-            "instance {} already applied; nothing to do (--force re-applies)",
-            printable(&ctx.instance_id)
+        run.say(format_args!(
+            "instance {id} already applied; nothing to do (--force re-applies)"
         ));
         return Ok(Outcome::AlreadyApplied);
     }
-    match &previous {
-        Some(p) if new_instance => run.log.line(&format!(
-            "new instance {} (was {})",
-            printable(&ctx.instance_id),
-            printable(p)
-        )),
-        Some(_) => run.log.line(&format!(
-            "re-applying instance {} (--force)",
-            printable(&ctx.instance_id)
-        )),
-        None => run.log.line(&format!(
-            "first boot of instance {}",
-            printable(&ctx.instance_id)
-        )),
+    match previous {
+        Some(p) if new_instance => {
+            run.say(format_args!("new instance {id} (was {})", printable(p)))
+        }
+        Some(_) => run.say(format_args!("re-applying instance {id} (--force)")),
+        None => run.say(format_args!("first boot of instance {id}")),
     }
 
     // One syncfs at the end instead of an fsync of each directory after
@@ -108,7 +102,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     // creates) before the first write: bad input never half-applies.
     for f in &ctx.write_files {
         if resolve_owner(&f.owner, plan.as_ref().map(|p| &p.acc)).is_none() {
-            run.conflict(&format!(
+            run.conflict(format_args!(
                 "write_files {}: unknown owner `{}`",
                 printable(&f.path),
                 printable(&f.owner)
@@ -119,11 +113,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         return Err(Failed::Refused(run.conflicts));
     }
 
-    let (now, later): (Vec<&WriteFile>, Vec<&WriteFile>) =
-        ctx.write_files.iter().partition(|f| !f.defer);
-    for f in now {
-        run.write_file(f, plan.as_ref().map(|p| &p.acc));
-    }
+    run.write_files(ctx, plan.as_ref().map(|p| &p.acc), false);
     if let Some(p) = &mut plan {
         run.write_accounts(p);
         run.homes_and_keys(p);
@@ -133,9 +123,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     run.ssh(ctx, new_instance);
     run.timezone(ctx);
     run.scripts(ctx, new_instance);
-    for f in later {
-        run.write_file(f, plan.as_ref().map(|p| &p.acc));
-    }
+    run.write_files(ctx, plan.as_ref().map(|p| &p.acc), true);
     run.selinux();
 
     // Everything on disk before the instance is recorded as applied, and the
@@ -190,27 +178,53 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn conflict(&mut self, msg: &str) {
-        self.conflicts += 1;
-        self.log.line(&format!("error: {msg}"));
+    // The logging helpers are out of line and take `format_args!`: each of
+    // the many call sites then only builds its arguments, and no call site
+    // allocates (and frees) a message of its own.
+    #[inline(never)]
+    fn say(&mut self, args: fmt::Arguments<'_>) {
+        self.log.line(&alloc::fmt::format(args));
     }
 
-    fn fail(&mut self, msg: &str) {
+    #[inline(never)]
+    fn conflict(&mut self, args: fmt::Arguments<'_>) {
+        self.conflicts += 1;
+        self.say(format_args!("error: {args}"));
+    }
+
+    #[inline(never)]
+    fn fail(&mut self, args: fmt::Arguments<'_>) {
         self.failures += 1;
-        self.log.line(&format!("error: {msg}"));
+        self.say(format_args!("error: {args}"));
+    }
+
+    #[inline(never)]
+    fn fail_err(&mut self, e: root::Error) {
+        self.fail(format_args!("{e}"));
+    }
+
+    /// Logs a failed filesystem step as a failure; true when it succeeded.
+    #[inline(never)]
+    fn ok(&mut self, r: Result<(), root::Error>) -> bool {
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail_err(e);
+                false
+            }
+        }
     }
 
     fn flush(&mut self) {
-        if let Err(e) = self.root.flush() {
-            self.fail(&e.to_string());
-        }
+        let r = self.root.flush();
+        self.ok(r);
     }
 
     fn read(&mut self, path: &str) -> Option<Vec<u8>> {
         match self.root.read_follow(path, MAX_FILE) {
             Ok(v) => v,
             Err(e) => {
-                self.fail(&e.to_string());
+                self.fail_err(e);
                 None
             }
         }
@@ -238,13 +252,8 @@ impl Run<'_> {
                 return true;
             }
         }
-        match self.root.write_atomic(path, data, mode, uid, gid) {
-            Ok(()) => true,
-            Err(e) => {
-                self.fail(&e.to_string());
-                false
-            }
-        }
+        let r = self.root.write_atomic(path, data, mode, uid, gid);
+        self.ok(r)
     }
 
     /// Like `write` but an existing file keeps its mode and owner.
@@ -254,19 +263,13 @@ impl Run<'_> {
                 return;
             }
         }
-        if let Err(e) = self.root.write_atomic_keep(path, data, mode, uid, gid) {
-            self.fail(&e.to_string());
-        }
+        let r = self.root.write_atomic_keep(path, data, mode, uid, gid);
+        self.ok(r);
     }
 
     fn mkdir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> bool {
-        match self.root.mkdir_all(path, mode, uid, gid) {
-            Ok(()) => true,
-            Err(e) => {
-                self.fail(&e.to_string());
-                false
-            }
-        }
+        let r = self.root.mkdir_all(path, mode, uid, gid);
+        self.ok(r)
     }
 
     fn plan_accounts(&mut self, ctx: &Context, today: u64) -> Option<Plan> {
@@ -278,7 +281,7 @@ impl Run<'_> {
                 || !ctx.ssh_authorized_keys.is_empty()
                 || !ctx.chpasswd.is_empty()
             {
-                self.fail("the sysroot has no /etc/passwd or /etc/group: users, groups and keys not applied");
+                self.fail(format_args!("the sysroot has no /etc/passwd or /etc/group: users, groups and keys not applied"));
             }
             return None;
         };
@@ -296,12 +299,12 @@ impl Run<'_> {
             sudo: Vec::new(),
             home_mode: home_mode(&defs_text),
         };
-        let default_shell = conf_value(&useradd, "SHELL").unwrap_or_else(|| "/bin/sh".to_owned());
-        let home_base = conf_value(&useradd, "HOME").unwrap_or_else(|| "/home".to_owned());
+        let default_shell = conf_value(&useradd, "SHELL").unwrap_or("/bin/sh");
+        let home_base = conf_value(&useradd, "HOME").unwrap_or("/home");
 
         for g in &ctx.groups {
             if let Err(e) = ensure_group(&mut acc, &defs, &g.name, false) {
-                self.conflict(&format!("group {}: {e}", g.name));
+                self.conflict(format_args!("group {}: {e}", g.name));
             }
         }
         let default_name = ctx
@@ -310,7 +313,7 @@ impl Run<'_> {
             .find(|u| u.is_default)
             .map(|u| u.name.clone());
         for u in &ctx.users {
-            match self.plan_user(&mut acc, &defs, u, today, &default_shell, &home_base) {
+            match self.plan_user(&mut acc, &defs, u, today, default_shell, home_base) {
                 Ok(mut p) => {
                     if default_name.as_deref() == Some(u.name.as_str()) {
                         merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
@@ -320,25 +323,25 @@ impl Run<'_> {
                     }
                     plan.users.push(p);
                 }
-                Err(e) => self.conflict(&format!("user {}: {e}", u.name)),
+                Err(e) => self.conflict(format_args!("user {}: {e}", u.name)),
             }
         }
         // Group members after the users, so members created by this run count.
         for g in &ctx.groups {
             for m in &g.members {
                 if acc.user(m).is_none() {
-                    self.log.line(&format!(
+                    self.say(format_args!(
                         "warning: group {}: member {m} does not exist, skipped",
                         g.name
                     ));
                 } else if let Err(e) = acc.add_member(&g.name, m) {
-                    self.conflict(&format!("group {}: {e}", g.name));
+                    self.conflict(format_args!("group {}: {e}", g.name));
                 }
             }
         }
         for c in &ctx.chpasswd {
             if acc.user(&c.name).is_none() {
-                self.log.line(&format!(
+                self.say(format_args!(
                     "warning: chpasswd: user {} does not exist, skipped",
                     c.name
                 ));
@@ -347,16 +350,16 @@ impl Run<'_> {
             let set = match set_password(&mut acc, &c.name, &c.password, today) {
                 Ok(set) => set,
                 Err(e) => {
-                    self.conflict(&format!("chpasswd {}: {e}", c.name));
+                    self.conflict(format_args!("chpasswd {}: {e}", c.name));
                     continue;
                 }
             };
             if ctx.chpasswd_expire {
                 if let Err(e) = acc.set_lastchg(&c.name, 0) {
-                    self.conflict(&format!("chpasswd {}: {e}", c.name));
+                    self.conflict(format_args!("chpasswd {}: {e}", c.name));
                 }
             }
-            self.log.line(&format!(
+            self.say(format_args!(
                 "chpasswd: password of {} {}",
                 c.name,
                 if set { "set" } else { "unchanged" }
@@ -407,7 +410,7 @@ impl Run<'_> {
     ) -> Result<Planned, accounts::Error> {
         let (uid, gid, home, create_home) = match acc.user(&u.name) {
             Some(e) => {
-                self.log.line(&format!(
+                self.say(format_args!(
                     "user {} exists (uid {}): kept, settings applied",
                     u.name, e.uid
                 ));
@@ -445,8 +448,10 @@ impl Run<'_> {
                     shell: u.shell.clone().unwrap_or_else(|| default_shell.to_owned()),
                 };
                 acc.add_user(&entry, today)?;
-                self.log
-                    .line(&format!("user {} created (uid {uid}, gid {gid})", u.name));
+                self.say(format_args!(
+                    "user {} created (uid {uid}, gid {gid})",
+                    u.name
+                ));
                 (uid, gid, home, !u.no_create_home && !u.system)
             }
         };
@@ -501,11 +506,9 @@ impl Run<'_> {
                 let parent = parent_of(&u.home);
                 if self.mkdir(parent, 0o755, 0, 0) && self.mkdir(&u.home, p.home_mode, u.uid, u.gid)
                 {
-                    if let Err(e) = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid) {
-                        self.fail(&e.to_string());
-                    }
-                    self.log
-                        .line(&format!("home {} created for {}", u.home, u.name));
+                    let r = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid);
+                    self.ok(r);
+                    self.say(format_args!("home {} created for {}", u.home, u.name));
                 }
             }
             if u.keys.is_empty() {
@@ -514,7 +517,7 @@ impl Run<'_> {
             let dir = format!("{}/.ssh", u.home.trim_end_matches('/'));
             let file = format!("{dir}/authorized_keys");
             if !self.is_dir(&u.home) {
-                self.log.line(&format!(
+                self.say(format_args!(
                     "warning: {}: home {} does not exist, keys not written",
                     u.name, u.home
                 ));
@@ -523,14 +526,12 @@ impl Run<'_> {
             if !self.is_dir(&dir) && !self.mkdir(&dir, 0o700, u.uid, u.gid) {
                 continue;
             }
-            if let Err(e) = self.root.set_owner_mode(&dir, 0o700, u.uid, u.gid) {
-                self.fail(&e.to_string());
-            }
+            let r = self.root.set_owner_mode(&dir, 0o700, u.uid, u.gid);
+            self.ok(r);
             let old = self.read_string(&file).unwrap_or_default();
             let (text, added) = authorized_keys(&old, &u.keys, u.key_options.as_deref());
             if self.write(&file, text.as_bytes(), 0o600, u.uid, u.gid) {
-                self.log
-                    .line(&format!("{}: {added} key(s) added to {file}", u.name));
+                self.say(format_args!("{}: {added} key(s) added to {file}", u.name));
             }
         }
     }
@@ -544,10 +545,10 @@ impl Run<'_> {
         let mut last = "";
         for (user, rule) in rules {
             if user != last {
-                text.push_str(&format!("\n# User rules for {user}\n"));
+                let _ = writeln!(text, "\n# User rules for {user}");
                 last = user;
             }
-            text.push_str(&format!("{user} {rule}\n"));
+            let _ = writeln!(text, "{user} {rule}");
         }
         match self.read_string("/etc/sudoers") {
             None => self.log.line("warning: the image has no /etc/sudoers (sudo not installed?); rules written anyway"),
@@ -569,14 +570,23 @@ impl Run<'_> {
         if (self.is_dir("/etc/sudoers.d") || self.mkdir("/etc/sudoers.d", 0o750, 0, 0))
             && self.write(SUDOERS_FILE, text.as_bytes(), 0o440, 0, 0)
         {
-            self.log
-                .line(&format!("sudo: {} rule(s) in {SUDOERS_FILE}", rules.len()));
+            self.say(format_args!(
+                "sudo: {} rule(s) in {SUDOERS_FILE}",
+                rules.len()
+            ));
+        }
+    }
+
+    /// The `write_files` entries with this `defer`, in document order.
+    fn write_files(&mut self, ctx: &Context, acc: Option<&Accounts>, defer: bool) {
+        for f in ctx.write_files.iter().filter(|f| f.defer == defer) {
+            self.write_file(f, acc);
         }
     }
 
     fn write_file(&mut self, f: &WriteFile, acc: Option<&Accounts>) {
         let Some((uid, gid)) = resolve_owner(&f.owner, acc) else {
-            self.fail(&format!(
+            self.fail(format_args!(
                 "write_files {}: unknown owner `{}`",
                 printable(&f.path),
                 printable(&f.owner)
@@ -591,7 +601,7 @@ impl Run<'_> {
             data = self.read(&f.path).unwrap_or_default();
             // A re-run (--force) must not append the same content again.
             if !f.content.0.is_empty() && data.ends_with(&f.content.0) {
-                self.log.line(&format!(
+                self.say(format_args!(
                     "{}: already ends with the content to append",
                     printable(&f.path)
                 ));
@@ -600,7 +610,7 @@ impl Run<'_> {
         }
         data.extend_from_slice(&f.content.0);
         if self.write(&f.path, &data, f.permissions, uid, gid) {
-            self.log.line(&format!(
+            self.say(format_args!(
                 "wrote {} ({} bytes, mode {:04o}, owner {})",
                 printable(&f.path),
                 data.len(),
@@ -626,7 +636,7 @@ impl Run<'_> {
         if (ctx.create_hostname_file || self.exists("/etc/hostname"))
             && self.write_keep_ok("/etc/hostname", format!("{name}\n").as_bytes())
         {
-            self.log.line(&format!("hostname {name}"));
+            self.say(format_args!("hostname {name}"));
         }
         let (Some(short), Some(fqdn)) = (short, fqdn) else {
             return;
@@ -658,7 +668,7 @@ impl Run<'_> {
         self.failures == before
     }
 
-    fn ssh(&mut self, ctx: &Context, new_instance: bool) {
+    fn ssh<'c>(&mut self, ctx: &'c Context, new_instance: bool) {
         if !self.is_dir("/etc/ssh") {
             if ctx.ssh_pwauth.is_some() {
                 self.log
@@ -670,27 +680,32 @@ impl Run<'_> {
             self.pwauth(on);
         }
         if new_instance && ctx.ssh_deletekeys {
-            let mut n = 0;
-            for name in self.root.list("/etc/ssh").unwrap_or_default() {
-                if name.starts_with("ssh_host_")
+            let n = self.remove_in("/etc/ssh", |name| {
+                name.starts_with("ssh_host_")
                     && (name.ends_with("_key") || name.ends_with("_key.pub"))
-                {
-                    match self.root.remove(&format!("/etc/ssh/{name}")) {
-                        Ok(_) => n += 1,
-                        Err(e) => self.fail(&e.to_string()),
-                    }
-                }
-            }
+            });
             if n > 0 {
-                self.log
-                    .line(&format!("ssh: {n} host key file(s) of the image removed"));
+                self.say(format_args!(
+                    "ssh: {n} host key file(s) of the image removed"
+                ));
             }
         }
-        let types: Vec<&str> = match &ctx.ssh_genkeytypes {
-            Some(t) => t.iter().map(String::as_str).collect(),
-            None => ["rsa", "ecdsa", "ed25519"].to_vec(),
+        // One pass over the types asked for: Ed25519 is made here, the
+        // others (in their order) at first boot.
+        let mut ed25519 = false;
+        let mut others: Vec<&str> = Vec::new();
+        let mut note = |t: &'c str| {
+            if t == "ed25519" {
+                ed25519 = true;
+            } else {
+                others.push(t);
+            }
         };
-        if types.contains(&"ed25519") && !self.exists("/etc/ssh/ssh_host_ed25519_key") {
+        match &ctx.ssh_genkeytypes {
+            Some(ts) => ts.iter().for_each(|t| note(t)),
+            None => ["rsa", "ecdsa", "ed25519"].iter().for_each(|t| note(t)),
+        }
+        if ed25519 && !self.exists("/etc/ssh/ssh_host_ed25519_key") {
             let comment = format!("root@{}", ctx.hostname.as_deref().unwrap_or("localhost"));
             match crate::sshkey::generate_ed25519(&comment) {
                 Ok(k) => {
@@ -712,10 +727,9 @@ impl Run<'_> {
                         self.log.line("ssh: Ed25519 host key generated");
                     }
                 }
-                Err(_) => self.fail("ssh: no randomness for the host key"),
+                Err(_) => self.fail(format_args!("ssh: no randomness for the host key")),
             }
         }
-        let others: Vec<&str> = types.iter().copied().filter(|t| *t != "ed25519").collect();
         if new_instance && !others.is_empty() {
             self.keygen_unit(&others, ctx.ssh_genkeytypes.is_some());
         }
@@ -749,7 +763,22 @@ impl Run<'_> {
             let text = set_sshd_option(&main, "PasswordAuthentication", value);
             self.write_keep("/etc/ssh/sshd_config", text.as_bytes(), 0o644, 0, 0);
         }
-        self.log.line(&format!("ssh: {line}"));
+        self.say(format_args!("ssh: {line}"));
+    }
+
+    /// Removes the entries of `dir` that `pick` selects; returns how many
+    /// were removed (or were already gone).
+    fn remove_in(&mut self, dir: &str, pick: fn(&str) -> bool) -> usize {
+        let mut n = 0;
+        for name in self.root.list(dir).unwrap_or_default() {
+            if pick(&name) {
+                let r = self.root.remove(&format!("{dir}/{name}"));
+                if self.ok(r.map(drop)) {
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 
     fn has_systemd(&self) -> bool {
@@ -760,7 +789,7 @@ impl Run<'_> {
     /// them, in the background otherwise (sshd starts with egret's Ed25519 key).
     fn keygen_unit(&mut self, types: &[&str], before_sshd: bool) {
         if !self.has_systemd() {
-            self.log.line(&format!(
+            self.say(format_args!(
                 "warning: no systemd in the image: {} host keys not scheduled",
                 types.join(",")
             ));
@@ -770,9 +799,9 @@ impl Run<'_> {
             "#!/bin/sh\n# Written by egret: host keys egret does not make in the initramfs.\n",
         );
         for t in types {
-            script.push_str(&format!("[ -e /etc/ssh/ssh_host_{t}_key ] || ssh-keygen -q -N '' -t {t} -f /etc/ssh/ssh_host_{t}_key\n"));
+            let _ = writeln!(script, "[ -e /etc/ssh/ssh_host_{t}_key ] || ssh-keygen -q -N '' -t {t} -f /etc/ssh/ssh_host_{t}_key");
         }
-        script.push_str(&format!(": > {KEYGEN_DONE}\n"));
+        let _ = writeln!(script, ": > {KEYGEN_DONE}");
         let order = if before_sshd {
             "# ssh_genkeytypes asked for these types: sshd must start with them.\nBefore=ssh.service sshd.service\n"
         } else {
@@ -800,31 +829,27 @@ impl Run<'_> {
         self.write(script_path, script.as_bytes(), 0o700, 0, 0);
         let path = format!("{UNIT_DIR}/{name}");
         self.write(&path, unit.as_bytes(), 0o644, 0, 0);
-        if let Err(e) = self
+        let r = self
             .root
-            .symlink(&path, &format!("{UNIT_DIR}/multi-user.target.wants/{name}"))
-        {
-            self.fail(&e.to_string());
-        }
+            .symlink(&path, &format!("{UNIT_DIR}/multi-user.target.wants/{name}"));
+        self.ok(r);
     }
 
     fn timezone(&mut self, ctx: &Context) {
         let Some(tz) = &ctx.timezone else { return };
         let zone = format!("/usr/share/zoneinfo/{tz}");
         if !self.exists(&zone) {
-            self.log.line(&format!(
+            self.say(format_args!(
                 "warning: timezone {tz}: {zone} not in the image, skipped"
             ));
             return;
         }
         self.write_keep("/etc/timezone", format!("{tz}\n").as_bytes(), 0o644, 0, 0);
-        if let Err(e) = self
+        let r = self
             .root
-            .symlink(&format!("../usr/share/zoneinfo/{tz}"), "/etc/localtime")
-        {
-            self.fail(&e.to_string());
-        } else {
-            self.log.line(&format!("timezone {tz}"));
+            .symlink(&format!("../usr/share/zoneinfo/{tz}"), "/etc/localtime");
+        if self.ok(r) {
+            self.say(format_args!("timezone {tz}"));
         }
     }
 
@@ -834,18 +859,16 @@ impl Run<'_> {
             return;
         }
         if !self.has_systemd() {
-            self.fail("no systemd in the image: bootcmd/runcmd/scripts cannot be scheduled");
+            self.fail(format_args!(
+                "no systemd in the image: bootcmd/runcmd/scripts cannot be scheduled"
+            ));
             return;
         }
         if !self.mkdir(SCRIPTS_DIR, 0o700, 0, 0) {
             return;
         }
         // A new instance gets exactly its own scripts.
-        for old in self.root.list(SCRIPTS_DIR).unwrap_or_default() {
-            if let Err(e) = self.root.remove(&format!("{SCRIPTS_DIR}/{old}")) {
-                self.fail(&e.to_string());
-            }
-        }
+        self.remove_in(SCRIPTS_DIR, |_| true);
         for (i, s) in ctx.scripts.iter().enumerate() {
             let name = format!("{SCRIPTS_DIR}/{:03}-{}", i + 1, file_name(&s.name));
             self.write(&name, &s.body.0, 0o700, 0, 0);
@@ -866,7 +889,7 @@ impl Run<'_> {
             &format!("{STATE_DIR}/firstboot"),
             &runner,
         );
-        self.log.line(&format!(
+        self.say(format_args!(
             "{} script(s) scheduled for first boot (egret-firstboot.service)",
             ctx.scripts.len()
         ));
@@ -891,7 +914,7 @@ impl Run<'_> {
             if p.bytes().any(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            text.push_str(&format!("z {p} - - - -\n"));
+            let _ = writeln!(text, "z {p} - - - -");
         }
         if self.mkdir("/etc/tmpfiles.d", 0o755, 0, 0) {
             self.write(
@@ -985,22 +1008,25 @@ fn key_identity(line: &str) -> String {
     // Not a key egret can decode: still compare by type and blob when the
     // line has that shape (after any options), so a changed comment or
     // option does not duplicate it.
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let is_type =
-        |t: &str| t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-");
-    match words.iter().position(|t| is_type(t)) {
-        Some(i) => match words.get(i + 1) {
-            Some(b) => format!("{} {b}", words.get(i).copied().unwrap_or_default()),
-            None => line.trim().to_owned(),
-        },
-        None => line.trim().to_owned(),
+    let mut words = line.split_whitespace();
+    while let Some(t) = words.next() {
+        if t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-") {
+            if let Some(b) = words.next() {
+                return format!("{t} {b}");
+            }
+            break;
+        }
     }
+    line.trim().to_owned()
 }
 
 /// Merges `keys` into an authorized_keys text: every existing line kept,
 /// new keys appended. Returns the text and how many keys were added.
 pub fn authorized_keys(old: &str, keys: &[String], options: Option<&str>) -> (String, usize) {
-    let mut have: Vec<String> = old.lines().map(key_identity).collect();
+    let mut have: Vec<String> = Vec::new();
+    for line in old.lines() {
+        have.push(key_identity(line));
+    }
     let mut text = String::from(old);
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -1025,7 +1051,7 @@ pub fn authorized_keys(old: &str, keys: &[String], options: Option<&str>) -> (St
 
 /// `manage_etc_hosts: localhost`: one `127.0.1.1` line with our names.
 pub fn hosts_localhost(old: &str, names: &str) -> String {
-    let want = format!("127.0.1.1 {names}");
+    let want = format!("127.0.1.1 {names}\n");
     let mut out = String::new();
     let mut done = false;
     for line in old.lines() {
@@ -1033,7 +1059,6 @@ pub fn hosts_localhost(old: &str, names: &str) -> String {
         if is_ours {
             if !done {
                 out.push_str(&want);
-                out.push('\n');
                 done = true;
             }
             continue;
@@ -1042,7 +1067,7 @@ pub fn hosts_localhost(old: &str, names: &str) -> String {
         out.push('\n');
     }
     if !done {
-        out.insert_str(0, &format!("{want}\n"));
+        out.insert_str(0, &want);
     }
     out
 }
@@ -1050,16 +1075,17 @@ pub fn hosts_localhost(old: &str, names: &str) -> String {
 /// Sets `key value` in sshd_config: replaces the first global occurrence
 /// (before any `Match`), else inserts before the first `Match`, else appends.
 pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
+    let set = format!("{key} {value}\n");
     let mut out = String::new();
     let mut done = false;
     for line in text.lines() {
         let word = line.split_whitespace().next().unwrap_or("");
         if !done && word.eq_ignore_ascii_case("match") {
-            out.push_str(&format!("{key} {value}\n"));
+            out.push_str(&set);
             done = true;
         }
         if !done && word.eq_ignore_ascii_case(key) {
-            out.push_str(&format!("{key} {value}\n"));
+            out.push_str(&set);
             done = true;
             continue;
         }
@@ -1067,17 +1093,17 @@ pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
         out.push('\n');
     }
     if !done {
-        out.push_str(&format!("{key} {value}\n"));
+        out.push_str(&set);
     }
     out
 }
 
 /// `KEY=value` from `/etc/default/useradd`.
-fn conf_value(text: &[u8], key: &str) -> Option<String> {
+fn conf_value<'t>(text: &'t [u8], key: &str) -> Option<&'t str> {
     let text = core::str::from_utf8(text).ok()?;
     text.lines().find_map(|l| {
         let (k, v) = l.trim().split_once('=')?;
-        (k.trim() == key && !v.trim().is_empty()).then(|| v.trim().trim_matches('"').to_owned())
+        (k.trim() == key && !v.trim().is_empty()).then(|| v.trim().trim_matches('"'))
     })
 }
 
@@ -1108,22 +1134,17 @@ fn parent_of(path: &str) -> &str {
 
 /// A script name safe as a file name.
 fn file_name(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .take(64)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() || s.starts_with('.') {
-        format!("script{s}")
-    } else {
-        s
+    // Every character kept is ASCII and none becomes a dot, so the
+    // prefix test can look at `name` itself.
+    let mut s = String::new();
+    if name.is_empty() || name.starts_with('.') {
+        s.push_str("script");
     }
+    for c in name.chars().take(64) {
+        let keep = c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+        s.push(if keep { c } else { '_' });
+    }
+    s
 }
 
 fn sh_single_quote(s: &str) -> String {
@@ -1194,5 +1215,29 @@ mod tests {
         assert_eq!(parent_of("/x"), "/");
         assert_eq!(file_name("../evil name"), "script.._evil_name");
         assert_eq!(file_name("part-001"), "part-001");
+        assert_eq!(file_name(""), "script");
+        assert_eq!(file_name(".x y"), "script.x_y");
+        assert_eq!(file_name("é\n"), "__");
+        assert_eq!(file_name(&"a".repeat(70)), "a".repeat(64));
+    }
+
+    #[test]
+    fn key_identity_of_lines_sshkey_cannot_decode() {
+        assert_eq!(key_identity("ssh-new AAAA comment"), "ssh-new AAAA");
+        assert_eq!(
+            key_identity("from=\"x\" sk-other BBBB c d"),
+            "sk-other BBBB"
+        );
+        assert_eq!(key_identity("  ecdsa-x  "), "ecdsa-x");
+        assert_eq!(key_identity(" not a key "), "not a key");
+    }
+
+    #[test]
+    fn sshd_option_appended_when_absent() {
+        assert_eq!(
+            set_sshd_option("Port 22", "PasswordAuthentication", "yes"),
+            "Port 22\nPasswordAuthentication yes\n"
+        );
+        assert_eq!(set_sshd_option("", "A", "b"), "A b\n");
     }
 }

@@ -7,6 +7,7 @@
 //! is refused, nothing is applied) or a warning (the key is skipped).
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -57,7 +58,11 @@ pub struct MetaData {
 
 /// Parses a NoCloud `meta-data` (YAML or JSON).
 pub fn parse_meta_data(bytes: &[u8], file: &str) -> Result<MetaData, Error> {
-    let root = parse_yaml(bytes, file)?;
+    meta_data(bytes, file).map_err(|e| *e)
+}
+
+fn meta_data(bytes: &[u8], file: &str) -> Result<MetaData, Fail> {
+    let root = tree(bytes, file)?;
     let mut md = MetaData::default();
     if root.is_null() {
         return Ok(md);
@@ -80,20 +85,38 @@ pub fn parse_meta_data(bytes: &[u8], file: &str) -> Result<MetaData, Error> {
 
 /// Parses YAML, naming the document in errors.
 pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Node, Error> {
-    yaml::parse(bytes).map_err(|e| Error {
+    tree(bytes, file).map_err(|e| *e)
+}
+
+fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
+    yaml::parse(bytes).map_err(|e| {
+        fail(
+            file,
+            Pos {
+                line: e.line,
+                col: e.col,
+            },
+            e.kind.to_string(),
+        )
+    })
+}
+
+fn fail(file: &str, pos: Pos, msg: String) -> Fail {
+    Box::new(Error {
         file: file.to_owned(),
-        pos: Pos {
-            line: e.line,
-            col: e.col,
-        },
-        msg: e.kind.to_string(),
+        pos,
+        msg,
     })
 }
 
 /// The image's configuration of egret (`/etc/egret/egret.conf`): for now its
 /// `default_user`, in the same form as a cloud-config `users` entry.
 pub fn parse_conf(bytes: &[u8], file: &str) -> Result<Option<User>, Error> {
-    let root = parse_yaml(bytes, file)?;
+    conf(bytes, file).map_err(|e| *e)
+}
+
+fn conf(bytes: &[u8], file: &str) -> Result<Option<User>, Fail> {
+    let root = tree(bytes, file)?;
     let r = Reader { file };
     let mut warnings = Vec::new();
     match root.get("default_user") {
@@ -124,6 +147,10 @@ pub const DEFAULT_INSTANCE_ID: &str = "iid-dsnocloud";
 /// Parses and merges one source's documents into a [`Context`]. Every document
 /// is validated before anything is returned: one error refuses the whole set.
 pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
+    build_ctx(docs, inputs).map_err(|e| *e)
+}
+
+fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     let mut ctx = Context {
         source: docs.source.clone(),
         disable_root: true,
@@ -134,7 +161,7 @@ pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
         ..Context::default()
     };
     let md = match &docs.meta_data {
-        Some(b) => parse_meta_data(b, &docs.name("meta-data"))?,
+        Some(b) => meta_data(b, &docs.name("meta-data"))?,
         None => MetaData::default(),
     };
     ctx.instance_id = inputs
@@ -153,11 +180,8 @@ pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
     ] {
         let Some(bytes) = bytes else { continue };
         let name = docs.name(label);
-        let split = userdata::split(bytes, &name).map_err(|e| Error {
-            file: name.clone(),
-            pos: Pos::default(),
-            msg: e.to_string(),
-        })?;
+        let split = userdata::split(bytes, &name)
+            .map_err(|e| fail(&name, Pos::default(), e.to_string()))?;
         ctx.warnings.extend(split.warnings);
         for piece in split.pieces {
             match piece {
@@ -167,7 +191,7 @@ pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
                     } else {
                         format!("{name}({part})")
                     };
-                    let tree = parse_yaml(&body, &file)?;
+                    let tree = tree(&body, &file)?;
                     match &tree.value {
                         Value::Null => {}
                         Value::Map(_) => {
@@ -178,11 +202,11 @@ pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
                             });
                         }
                         _ => {
-                            return Err(Error {
-                                file,
-                                pos: tree.pos,
-                                msg: "cloud-config must be a mapping".to_owned(),
-                            })
+                            return Err(fail(
+                                &file,
+                                tree.pos,
+                                "cloud-config must be a mapping".to_owned(),
+                            ))
                         }
                     }
                 }
@@ -246,112 +270,71 @@ fn boothook_script(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Keys egret applies.
-const APPLIED: &[&str] = &[
-    "users",
-    "groups",
-    "ssh_authorized_keys",
-    "disable_root",
-    "disable_root_opts",
-    "hostname",
-    "fqdn",
-    "prefer_fqdn_over_hostname",
-    "preserve_hostname",
-    "create_hostname_file",
-    "manage_etc_hosts",
-    "write_files",
-    "chpasswd",
-    "password",
-    "ssh_pwauth",
-    "ssh_deletekeys",
-    "ssh_genkeytypes",
-    "timezone",
-    "runcmd",
-    "bootcmd",
-];
+/// Keys egret applies, space-separated: one string is smaller than a table of them.
+const APPLIED: &str =
+    "users groups ssh_authorized_keys disable_root disable_root_opts hostname fqdn \
+     prefer_fqdn_over_hostname preserve_hostname create_hostname_file manage_etc_hosts \
+     write_files chpasswd password ssh_pwauth ssh_deletekeys ssh_genkeytypes timezone runcmd \
+     bootcmd";
 
-/// cloud-init keys egret knows and deliberately does not apply (with why).
+/// cloud-init keys egret knows and deliberately does not apply: space-separated
+/// keys, then why.
 const IGNORED: &[(&str, &str)] = &[
-    ("packages", "egret installs no packages"),
-    ("package_update", "egret installs no packages"),
-    ("package_upgrade", "egret installs no packages"),
-    ("package_reboot_if_required", "egret installs no packages"),
-    ("apt", "egret installs no packages"),
-    ("yum_repos", "egret installs no packages"),
-    ("zypper", "egret installs no packages"),
-    ("apk_repos", "egret installs no packages"),
-    ("snap", "egret installs no packages"),
+    (
+        "packages package_update package_upgrade package_reboot_if_required apt yum_repos \
+         zypper apk_repos snap",
+        "egret installs no packages",
+    ),
     (
         "network",
         "network configuration arrives with a later egret release",
     ),
-    ("ntp", "not supported"),
-    ("locale", "not supported"),
-    ("keyboard", "not supported"),
-    ("mounts", "not supported"),
-    ("swap", "not supported"),
-    ("growpart", "egret does not resize disks"),
-    ("resize_rootfs", "egret does not resize disks"),
+    (
+        "ntp locale keyboard mounts swap final_message power_state ca_certs rsyslog \
+         ssh_publish_hostkeys allow_public_ssh_keys output seed_random random_seed datasource \
+         manage_resolv_conf resolv_conf wireguard lxd chef puppet salt_minion ansible \
+         byobu_by_default landscape mcollective spacewalk rh_subscription ubuntu_advantage \
+         ubuntu_pro updates drivers write_metadata vendor_data",
+        "not supported",
+    ),
+    ("growpart resize_rootfs", "egret does not resize disks"),
     ("disk_setup", "egret does not partition disks"),
     ("fs_setup", "egret does not make filesystems"),
     ("phone_home", "egret sends nothing home"),
-    ("final_message", "not supported"),
-    ("power_state", "not supported"),
-    ("ca_certs", "not supported"),
-    ("rsyslog", "not supported"),
     ("ssh_keys", "host keys from user-data are not supported yet"),
     ("ssh_import_id", "egret fetches no keys from key servers"),
-    ("ssh_quiet_keygen", "not needed"),
-    ("ssh_publish_hostkeys", "not supported"),
-    ("ssh_fp_console_blacklist", "not needed"),
-    ("ssh_key_console_blacklist", "not needed"),
-    ("no_ssh_fingerprints", "not needed"),
-    ("authkey_hash", "not needed"),
-    ("allow_public_ssh_keys", "not supported"),
-    ("output", "not supported"),
-    ("seed_random", "not supported"),
-    ("random_seed", "not supported"),
     (
-        "merge_how",
+        "ssh_quiet_keygen ssh_fp_console_blacklist ssh_key_console_blacklist \
+         no_ssh_fingerprints authkey_hash",
+        "not needed",
+    ),
+    (
+        "merge_how merge_type",
         "egret merges mappings recursively and replaces lists",
     ),
     (
-        "merge_type",
-        "egret merges mappings recursively and replaces lists",
+        "cloud_init_modules cloud_config_modules cloud_final_modules",
+        "egret has no modules",
     ),
-    ("cloud_init_modules", "egret has no modules"),
-    ("cloud_config_modules", "egret has no modules"),
-    ("cloud_final_modules", "egret has no modules"),
     (
         "system_info",
         "the default user comes from /etc/egret/egret.conf",
     ),
-    ("datasource", "not supported"),
     (
         "datasource_list",
         "use egret.sources= on the kernel command line",
     ),
-    ("manage_resolv_conf", "not supported"),
-    ("resolv_conf", "not supported"),
-    ("wireguard", "not supported"),
-    ("lxd", "not supported"),
-    ("chef", "not supported"),
-    ("puppet", "not supported"),
-    ("salt_minion", "not supported"),
-    ("ansible", "not supported"),
-    ("byobu_by_default", "not supported"),
-    ("landscape", "not supported"),
-    ("mcollective", "not supported"),
-    ("spacewalk", "not supported"),
-    ("rh_subscription", "not supported"),
-    ("ubuntu_advantage", "not supported"),
-    ("ubuntu_pro", "not supported"),
-    ("updates", "not supported"),
-    ("drivers", "not supported"),
-    ("write_metadata", "not supported"),
-    ("vendor_data", "not supported"),
     ("debug", "use egret.debug on the kernel command line"),
 ];
+
+/// Whether `key` is one of the space-separated words of `list`.
+fn in_list(list: &str, key: &str) -> bool {
+    list.split(' ').any(|k| k == key)
+}
+
+/// An [`Error`] while reading a tree: boxed so that the many `?` exits of
+/// the readers move one pointer, not the whole error.
+type Fail = Box<Error>;
 
 /// Reads typed values out of a tree, naming `file` and the node's position.
 struct Reader<'a> {
@@ -359,19 +342,29 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn err(&self, n: &Node, msg: &str) -> Error {
-        Error {
-            file: self.file.to_owned(),
-            pos: n.pos,
-            msg: msg.to_owned(),
-        }
+    fn err(&self, n: &Node, msg: &str) -> Fail {
+        fail(self.file, n.pos, msg.to_owned())
+    }
+
+    fn errf(&self, n: &Node, msg: core::fmt::Arguments<'_>) -> Fail {
+        fail(self.file, n.pos, alloc::fmt::format(msg))
+    }
+
+    /// `what `value``, the value made printable: most refusals of a value.
+    fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
+        self.errf(n, format_args!("{what} `{}`", printable(v)))
     }
 
     fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
-        w.push(format!(
-            "{}:{}:{}: {}",
-            self.file, n.pos.line, n.pos.col, msg
-        ));
+        self.warnf(w, n, format_args!("{msg}"));
+    }
+
+    fn warnf(&self, w: &mut Vec<String>, n: &Node, msg: core::fmt::Arguments<'_>) {
+        self.warn_at(w, n.pos, msg);
+    }
+
+    fn warn_at(&self, w: &mut Vec<String>, pos: Pos, msg: core::fmt::Arguments<'_>) {
+        w.push(format!("{}:{}:{}: {}", self.file, pos.line, pos.col, msg));
     }
 
     /// Warns about every top-level key egret does not apply.
@@ -380,22 +373,23 @@ impl Reader<'_> {
             return;
         };
         for e in entries {
-            if APPLIED.contains(&e.key.as_str()) {
+            if in_list(APPLIED, &e.key) {
                 continue;
             }
-            let at = format!("{}:{}:{}", self.file, e.key_pos.line, e.key_pos.col);
-            match IGNORED.iter().find(|(k, _)| *k == e.key) {
-                Some((_, why)) => w.push(format!("{at}: `{}` ignored: {why}", e.key)),
-                None => w.push(format!(
-                    "{at}: unknown cloud-config key `{}` ignored",
-                    e.key
-                )),
+            let k = &e.key;
+            match IGNORED.iter().find(|(keys, _)| in_list(keys, k)) {
+                Some((_, why)) => self.warn_at(w, e.key_pos, format_args!("`{k}` ignored: {why}")),
+                None => self.warn_at(
+                    w,
+                    e.key_pos,
+                    format_args!("unknown cloud-config key `{k}` ignored"),
+                ),
             }
         }
     }
 
     /// A scalar as cloud-init's `str()` would give it; `None` for null.
-    fn opt_string(&self, n: &Node) -> Result<Option<String>, Error> {
+    fn opt_string(&self, n: &Node) -> Result<Option<String>, Fail> {
         Ok(match &n.value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
@@ -406,27 +400,32 @@ impl Reader<'_> {
         })
     }
 
-    fn string(&self, n: &Node) -> Result<String, Error> {
+    fn string(&self, n: &Node) -> Result<String, Fail> {
         self.opt_string(n)?
             .ok_or_else(|| self.err(n, "expected a string, found null"))
     }
 
     /// cloud-init's `util.is_true`/`translate_bool`: booleans and their spellings.
-    fn boolean(&self, n: &Node) -> Result<bool, Error> {
+    fn boolean(&self, n: &Node) -> Result<bool, Fail> {
         match &n.value {
             Value::Bool(b) => Ok(*b),
             Value::Int(0) => Ok(false),
             Value::Int(1) => Ok(true),
-            Value::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "on" | "1" | "y" => Ok(true),
-                "false" | "no" | "off" | "0" | "n" => Ok(false),
-                _ => Err(self.err(n, "expected a boolean")),
-            },
+            Value::Str(s) => {
+                let s = s.to_ascii_lowercase();
+                if in_list("true yes on 1 y", &s) {
+                    Ok(true)
+                } else if in_list("false no off 0 n", &s) {
+                    Ok(false)
+                } else {
+                    Err(self.err(n, "expected a boolean"))
+                }
+            }
             _ => Err(self.err(n, "expected a boolean")),
         }
     }
 
-    fn u32(&self, n: &Node) -> Result<u32, Error> {
+    fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
             Value::Str(s) => s
@@ -438,24 +437,36 @@ impl Reader<'_> {
         u32::try_from(v).map_err(|_| self.err(n, "integer out of range"))
     }
 
+    /// Every item of a list as a string.
+    fn strings(&self, items: &[Node]) -> Result<Vec<String>, Fail> {
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.string(i)?);
+        }
+        Ok(out)
+    }
+
     /// A list of strings, or one string split at commas (cloud-init accepts
     /// `groups: a, b` and `users: default, foo`).
-    fn comma_list(&self, n: &Node) -> Result<Vec<String>, Error> {
+    fn comma_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
         match &n.value {
             Value::Null => Ok(Vec::new()),
-            Value::Seq(items) => items.iter().map(|i| self.string(i)).collect(),
-            _ => Ok(self
-                .string(n)?
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(ToOwned::to_owned)
-                .collect()),
+            Value::Seq(items) => self.strings(items),
+            _ => {
+                let mut out = Vec::new();
+                for s in self.string(n)?.split(',') {
+                    let s = s.trim();
+                    if !s.is_empty() {
+                        out.push(s.to_owned());
+                    }
+                }
+                Ok(out)
+            }
         }
     }
 
     /// SSH keys: a list, or one string (possibly several lines).
-    fn key_list(&self, n: &Node) -> Result<Vec<String>, Error> {
+    fn key_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
         let mut out = Vec::new();
         match &n.value {
             Value::Null => {}
@@ -471,7 +482,7 @@ impl Reader<'_> {
 
     /// meta-data `public-keys`: string, list, or a map whose values are keys,
     /// key lists, or `{openssh-key: ...}` (EC2 style).
-    fn public_keys(&self, n: &Node) -> Result<Vec<String>, Error> {
+    fn public_keys(&self, n: &Node) -> Result<Vec<String>, Fail> {
         match &n.value {
             Value::Map(entries) => {
                 let mut out = Vec::new();
@@ -485,14 +496,15 @@ impl Reader<'_> {
         }
     }
 
-    fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Error> {
+    fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Fail> {
         match &n.value {
             Value::Seq(items) => Ok(items),
             Value::Null => Ok(&[]),
-            _ => Err(self.err(n, &format!("{what} must be a list"))),
+            _ => Err(self.errf(n, format_args!("{what} must be a list"))),
         }
     }
 
+    #[inline(never)]
     fn apply_cloud_config(
         &self,
         cfg: &Node,
@@ -501,7 +513,7 @@ impl Reader<'_> {
         md_keys: Vec<String>,
         md_hostname: Option<String>,
         part_scripts: Vec<Script>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), Fail> {
         let mut warnings = Vec::new();
         let w = &mut warnings;
 
@@ -551,7 +563,7 @@ impl Reader<'_> {
             if let Some(v) = v {
                 if !valid_hostname(v) {
                     let n = cfg.get(what).unwrap_or(cfg);
-                    return Err(self.err(n, &format!("invalid {what} `{}`", printable(v))));
+                    return Err(self.errf(n, format_args!("invalid {what} `{}`", printable(v))));
                 }
             }
         }
@@ -606,8 +618,8 @@ impl Reader<'_> {
         if let Some(n) = cfg.get("ssh_genkeytypes") {
             let types = self.comma_list(n)?;
             for t in &types {
-                if !matches!(t.as_str(), "rsa" | "ecdsa" | "ed25519" | "dsa") {
-                    return Err(self.err(n, &format!("unknown ssh key type `{}`", printable(t))));
+                if !in_list("rsa ecdsa ed25519 dsa", t) {
+                    return Err(self.bad(n, "unknown ssh key type", t));
                 }
             }
             ctx.ssh_genkeytypes = Some(types);
@@ -615,7 +627,7 @@ impl Reader<'_> {
         if let Some(n) = cfg.get("timezone") {
             let tz = self.string(n)?;
             if !valid_timezone(&tz) {
-                return Err(self.err(n, &format!("invalid timezone `{}`", printable(&tz))));
+                return Err(self.bad(n, "invalid timezone", &tz));
             }
             ctx.timezone = Some(tz);
         }
@@ -643,48 +655,25 @@ impl Reader<'_> {
         n: &Node,
         default: Option<&User>,
         w: &mut Vec<String>,
-    ) -> Result<Vec<User>, Error> {
+    ) -> Result<Vec<User>, Fail> {
         let mut out: Vec<User> = Vec::new();
-        let push = |u: User, out: &mut Vec<User>| match out.iter_mut().find(|x| x.name == u.name) {
-            Some(x) => *x = u,
-            None => out.push(u),
-        };
-        let by_name = |name: &str, node: &Node, out: &mut Vec<User>, w: &mut Vec<String>| {
-            if name == "default" {
-                match default {
-                    Some(d) => push(d.clone(), out),
-                    None => self.warn(w, node, "`default` user skipped: the image configures none in /etc/egret/egret.conf"),
-                }
-            } else {
-                push(
-                    User {
-                        name: name.to_owned(),
-                        lock_passwd: true,
-                        ..User::default()
-                    },
-                    out,
-                );
-            }
+        // `name: default` (old form: the key `default`) extends the default user.
+        let add = |out: &mut Vec<User>, u: User, is_default: bool| match default {
+            Some(d) if is_default => push_user(out, overlay_default(d, u)),
+            _ => push_user(out, u),
         };
         match &n.value {
             Value::Null => {}
-            Value::Str(_) => {
-                for name in self.comma_list(n)? {
-                    by_name(&name, n, &mut out, w);
-                }
-            }
+            Value::Str(_) => self.user_names(n, default, &mut out, w)?,
             // Old form: `users: {name: {config...}}`.
             Value::Map(entries) => {
                 for e in entries {
                     match &e.value.value {
                         Value::Map(_) => {
                             let u = self.user_map_named(&e.value, Some(&e.key), w)?;
-                            match (e.key.as_str(), default) {
-                                ("default", Some(d)) => push(overlay_default(d, u), &mut out),
-                                _ => push(u, &mut out),
-                            }
+                            add(&mut out, u, e.key == "default");
                         }
-                        _ => by_name(&e.key, &e.value, &mut out, w),
+                        _ => self.user_name(&e.key, &e.value, default, &mut out, w),
                     }
                 }
             }
@@ -693,22 +682,10 @@ impl Reader<'_> {
                     match &item.value {
                         Value::Map(_) => {
                             let u = self.user_map(item, w)?;
-                            // `- name: default` extends the default user.
-                            match (u.name.as_str(), default) {
-                                ("default", Some(d)) => push(overlay_default(d, u), &mut out),
-                                _ => push(u, &mut out),
-                            }
+                            let is_default = u.name == "default";
+                            add(&mut out, u, is_default);
                         }
-                        Value::Seq(_) => {
-                            for name in self.comma_list(item)? {
-                                by_name(&name, item, &mut out, w);
-                            }
-                        }
-                        _ => {
-                            for name in self.comma_list(item)? {
-                                by_name(&name, item, &mut out, w);
-                            }
-                        }
+                        _ => self.user_names(item, default, &mut out, w)?,
                     }
                 }
             }
@@ -716,14 +693,58 @@ impl Reader<'_> {
         }
         for u in &out {
             if !valid_name(&u.name) {
-                return Err(self.err(n, &format!("invalid user name `{}`", printable(&u.name))));
+                return Err(self.bad(n, "invalid user name", &u.name));
             }
         }
         Ok(out)
     }
 
+    /// Users named in a string or a list.
+    fn user_names(
+        &self,
+        n: &Node,
+        default: Option<&User>,
+        out: &mut Vec<User>,
+        w: &mut Vec<String>,
+    ) -> Result<(), Fail> {
+        for name in self.comma_list(n)? {
+            self.user_name(&name, n, default, out, w);
+        }
+        Ok(())
+    }
+
+    /// A user given by name only; `default` is the image's default user.
+    fn user_name(
+        &self,
+        name: &str,
+        n: &Node,
+        default: Option<&User>,
+        out: &mut Vec<User>,
+        w: &mut Vec<String>,
+    ) {
+        if name != "default" {
+            push_user(
+                out,
+                User {
+                    name: name.to_owned(),
+                    lock_passwd: true,
+                    ..User::default()
+                },
+            );
+            return;
+        }
+        match default {
+            Some(d) => push_user(out, d.clone()),
+            None => self.warn(
+                w,
+                n,
+                "`default` user skipped: the image configures none in /etc/egret/egret.conf",
+            ),
+        }
+    }
+
     /// One `users:` mapping entry.
-    fn user_map(&self, n: &Node, w: &mut Vec<String>) -> Result<User, Error> {
+    fn user_map(&self, n: &Node, w: &mut Vec<String>) -> Result<User, Fail> {
         self.user_map_named(n, None, w)
     }
 
@@ -734,7 +755,7 @@ impl Reader<'_> {
         n: &Node,
         name: Option<&str>,
         w: &mut Vec<String>,
-    ) -> Result<User, Error> {
+    ) -> Result<User, Fail> {
         let Value::Map(entries) = &n.value else {
             return Err(self.err(n, "a user must be a mapping"));
         };
@@ -776,10 +797,7 @@ impl Reader<'_> {
                                 "sudo: true is not a rule; use e.g. `ALL=(ALL) NOPASSWD:ALL`",
                             ))
                         }
-                        Value::Seq(items) => items
-                            .iter()
-                            .map(|i| self.string(i))
-                            .collect::<Result<_, _>>()?,
+                        Value::Seq(items) => self.strings(items)?,
                         _ => vec_of(self.string(v)?),
                     };
                     for rule in &u.sudo {
@@ -809,7 +827,7 @@ impl Reader<'_> {
                         );
                     }
                 }
-                other => self.warn(w, v, &format!("user key `{other}` ignored")),
+                other => self.warnf(w, v, format_args!("user key `{other}` ignored")),
             }
         }
         // cloud-init: a hash wins over plain text.
@@ -829,71 +847,57 @@ impl Reader<'_> {
         ] {
             if let Some(v) = v {
                 if v.contains([':', '\n']) {
-                    return Err(self.err(
+                    return Err(self.errf(
                         n,
-                        &format!("{what} of {} contains ':' or a newline", u.name),
+                        format_args!("{what} of {} contains ':' or a newline", u.name),
                     ));
                 }
             }
         }
         for g in &u.groups {
             if !valid_name(g) {
-                return Err(self.err(n, &format!("invalid group name `{}`", printable(g))));
+                return Err(self.bad(n, "invalid group name", g));
             }
         }
         Ok(u)
     }
 
-    fn groups(&self, n: &Node) -> Result<Vec<Group>, Error> {
+    fn groups(&self, n: &Node) -> Result<Vec<Group>, Fail> {
         let mut out = Vec::new();
-        let add_map = |entries: &[Entry], out: &mut Vec<Group>| -> Result<(), Error> {
-            for e in entries {
-                out.push(Group {
-                    name: e.key.clone(),
-                    members: self.comma_list(&e.value)?,
-                });
-            }
-            Ok(())
+        // A list of names or `{name: members}` maps, or one such item alone.
+        let items = match &n.value {
+            Value::Seq(items) => items.as_slice(),
+            _ => core::slice::from_ref(n),
         };
-        match &n.value {
-            Value::Null => {}
-            Value::Map(entries) => add_map(entries, &mut out)?,
-            Value::Seq(items) => {
-                for i in items {
-                    match &i.value {
-                        Value::Map(entries) => add_map(entries, &mut out)?,
-                        _ => {
-                            for name in self.comma_list(i)? {
-                                out.push(Group {
-                                    name,
-                                    members: Vec::new(),
-                                });
-                            }
-                        }
+        for i in items {
+            match &i.value {
+                Value::Map(entries) => {
+                    for e in entries {
+                        out.push(Group {
+                            name: e.key.clone(),
+                            members: self.comma_list(&e.value)?,
+                        });
                     }
                 }
-            }
-            _ => {
-                for name in self.comma_list(n)? {
-                    out.push(Group {
-                        name,
-                        members: Vec::new(),
-                    });
+                _ => {
+                    for name in self.comma_list(i)? {
+                        out.push(Group {
+                            name,
+                            members: Vec::new(),
+                        });
+                    }
                 }
             }
         }
         for g in &out {
             if !valid_name(&g.name) || g.members.iter().any(|m| !valid_name(m)) {
-                return Err(self.err(
-                    n,
-                    &format!("invalid group or member name in `{}`", printable(&g.name)),
-                ));
+                return Err(self.bad(n, "invalid group or member name in", &g.name));
             }
         }
         Ok(out)
     }
 
-    fn write_file(&self, n: &Node, w: &mut Vec<String>) -> Result<WriteFile, Error> {
+    fn write_file(&self, n: &Node, w: &mut Vec<String>) -> Result<WriteFile, Fail> {
         let Value::Map(_) = &n.value else {
             return Err(self.err(n, "a write_files entry must be a mapping"));
         };
@@ -920,27 +924,29 @@ impl Reader<'_> {
             None => "text/plain".to_owned(),
         };
         let at = n.get("encoding").unwrap_or(n);
-        let (b64, gz) = match encoding.as_str() {
-            "b64" | "base64" => (true, false),
-            "gz" | "gzip" => (false, true),
-            "gz+b64" | "gz+base64" | "gzip+b64" | "gzip+base64" => (true, true),
-            "text/plain" => (false, false),
-            other => {
-                self.warn(
-                    w,
-                    at,
-                    &format!("unknown encoding `{other}`, content written as text"),
-                );
-                (false, false)
-            }
+        // `gz`, `b64`, or both as `gz+b64`; each with its long spelling too.
+        let (g, b) = encoding.split_once('+').unwrap_or((&encoding, &encoding));
+        let (mut gz, mut b64) = (in_list("gz gzip", g), in_list("b64 base64", b));
+        let known = if encoding.contains('+') {
+            gz && b64
+        } else {
+            gz || b64 || encoding == "text/plain"
         };
+        if !known {
+            self.warnf(
+                w,
+                at,
+                format_args!("unknown encoding `{encoding}`, content written as text"),
+            );
+            (gz, b64) = (false, false);
+        }
         if b64 {
             content = base64::decode(&content)
-                .map_err(|e| self.err(at, &format!("content is not base64: {e}")))?;
+                .map_err(|e| self.errf(at, format_args!("content is not base64: {e}")))?;
         }
         if gz {
             content = gzip::decompress(&content, MAX_DECODED)
-                .map_err(|e| self.err(at, &format!("content is not gzip: {e}")))?;
+                .map_err(|e| self.errf(at, format_args!("content is not gzip: {e}")))?;
         }
         if let Some(src) = n.get("source") {
             let uri_node = src.get("uri").unwrap_or(src);
@@ -983,12 +989,12 @@ impl Reader<'_> {
 
     /// cloud-init's `decode_perms`: an integer is taken as is (YAML reads
     /// `0644` as octal already), a string is octal.
-    fn permissions(&self, n: &Node, w: &mut Vec<String>) -> Result<u32, Error> {
+    fn permissions(&self, n: &Node, w: &mut Vec<String>) -> Result<u32, Fail> {
         let mode = match &n.value {
             Value::Int(i) => {
                 let m = u32::try_from(*i).map_err(|_| self.err(n, "permissions out of range"))?;
                 if m > 0o777 && i.to_string().bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-                    self.warn(w, n, &format!("permissions {i} is read as a decimal number (octal {m:o}); write '0{i}'"));
+                    self.warnf(w, n, format_args!("permissions {i} is read as a decimal number (octal {m:o}); write '0{i}'"));
                 }
                 m
             }
@@ -1006,7 +1012,7 @@ impl Reader<'_> {
         Ok(mode)
     }
 
-    fn chpasswd(&self, n: &Node, ctx: &mut Context, w: &mut Vec<String>) -> Result<(), Error> {
+    fn chpasswd(&self, n: &Node, ctx: &mut Context, w: &mut Vec<String>) -> Result<(), Fail> {
         if let Some(e) = n.get("expire") {
             ctx.chpasswd_expire = self.boolean(e)?;
         }
@@ -1043,10 +1049,7 @@ impl Reader<'_> {
                 "chpasswd.list is deprecated in cloud-init; use chpasswd.users",
             );
             let lines: Vec<String> = match &list.value {
-                Value::Seq(items) => items
-                    .iter()
-                    .map(|i| self.string(i))
-                    .collect::<Result<_, _>>()?,
+                Value::Seq(items) => self.strings(items)?,
                 _ => self.string(list)?.lines().map(ToOwned::to_owned).collect(),
             };
             for line in lines {
@@ -1073,7 +1076,7 @@ impl Reader<'_> {
         }
         for c in &ctx.chpasswd {
             if !valid_name(&c.name) {
-                return Err(self.err(n, &format!("invalid user name `{}`", printable(&c.name))));
+                return Err(self.bad(n, "invalid user name", &c.name));
             }
         }
         Ok(())
@@ -1081,22 +1084,19 @@ impl Reader<'_> {
 
     /// `runcmd`/`bootcmd` into one shell script, as cloud-init's `shellify`:
     /// strings verbatim, lists quoted word by word.
-    fn commands(&self, n: &Node, what: &str) -> Result<Vec<u8>, Error> {
+    fn commands(&self, n: &Node, what: &str) -> Result<Vec<u8>, Fail> {
         let mut s = String::from("#!/bin/sh\n");
-        if let Value::Str(_) = &n.value {
-            s.push_str(&self.string(n)?);
-            s.push('\n');
-            return Ok(s.into_bytes());
-        }
-        for item in self.seq(n, what)? {
+        let items = match &n.value {
+            Value::Str(_) => core::slice::from_ref(n),
+            _ => self.seq(n, what)?,
+        };
+        for item in items {
             match &item.value {
                 Value::Seq(words) => {
-                    let mut first = true;
-                    for word in words {
-                        if !first {
+                    for (i, word) in words.iter().enumerate() {
+                        if i > 0 {
                             s.push(' ');
                         }
-                        first = false;
                         shell_quote(&mut s, &self.string(word)?);
                     }
                 }
@@ -1108,14 +1108,21 @@ impl Reader<'_> {
     }
 }
 
+/// Adds `u`, replacing an earlier user of the same name.
+fn push_user(out: &mut Vec<User>, u: User) {
+    match out.iter_mut().find(|x| x.name == u.name) {
+        Some(x) => *x = u,
+        None => out.push(u),
+    }
+}
+
 /// A `- name: default` entry: the given keys over the configured default user.
 fn overlay_default(d: &User, u: User) -> User {
     let mut out = d.clone();
-    let empty = User::default();
     if u.gecos.is_some() {
         out.gecos = u.gecos;
     }
-    if u.groups != empty.groups {
+    if !u.groups.is_empty() {
         out.groups = u.groups;
     }
     if u.shell.is_some() {
@@ -1209,7 +1216,12 @@ pub fn printable(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars().take(64) {
         if c.is_control() {
-            out.push_str(&format!("\\x{:02x}", c as u32));
+            let hex = b"0123456789abcdef";
+            out.push_str("\\x");
+            for shift in [4, 0] {
+                let d = hex.get((c as usize >> shift) & 15).copied().unwrap_or(b'0');
+                out.push(char::from(d));
+            }
         } else {
             out.push(c);
         }
@@ -1226,7 +1238,12 @@ fn shell_quote(out: &mut String, w: &str) {
         return;
     }
     out.push('\'');
-    out.push_str(&w.replace('\'', "'\\''"));
+    for c in w.chars() {
+        match c {
+            '\'' => out.push_str("'\\''"),
+            c => out.push(c),
+        }
+    }
     out.push('\'');
 }
 
@@ -1281,4 +1298,376 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn docs(user_data: &str) -> Documents {
+        Documents {
+            source: "t".to_owned(),
+            user_data: Some(user_data.as_bytes().to_vec()),
+            ..Documents::default()
+        }
+    }
+
+    fn ok(user_data: &str) -> Context {
+        match build(&docs(user_data), &Inputs::default()) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn refused(user_data: &str) -> String {
+        match build(&docs(user_data), &Inputs::default()) {
+            Ok(c) => panic!("accepted: {:?}", c.warnings),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn hostnames() {
+        for h in ["a", "web-1.example.com", "a_b", "x1.y2", &"a".repeat(63)] {
+            assert!(valid_hostname(h), "{h}");
+        }
+        let long = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(62),
+        ]
+        .join(".");
+        assert_eq!(long.len(), 254);
+        for h in [
+            "",
+            "-a",
+            "a-",
+            "a..b",
+            "a.",
+            ".a",
+            "bad host!",
+            "é",
+            &"a".repeat(64),
+            &long,
+        ] {
+            assert!(!valid_hostname(h), "{h}");
+        }
+        assert!(valid_hostname(long.get(1..).unwrap_or_default()));
+    }
+
+    #[test]
+    fn names() {
+        for n in ["alice", "a.b-c_d", "machine$", "_x", "1a", &"a".repeat(32)] {
+            assert!(valid_name(n), "{n}");
+        }
+        for n in [
+            "",
+            ".",
+            "..",
+            "-a",
+            "123",
+            "a$b",
+            "a:b",
+            "a b",
+            "ä",
+            &"a".repeat(33),
+        ] {
+            assert!(!valid_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(days_from_date("1970-01-01"), Some(0));
+        assert_eq!(days_from_date("2000-03-01"), Some(11017));
+        assert_eq!(days_from_date("2024-02-29"), Some(19782));
+        assert_eq!(days_from_date(" 2030-12-31 "), Some(22279));
+        assert_eq!(days_from_date("9999-12-31"), Some(2932896));
+        for d in [
+            "1969-12-31",
+            "10000-01-01",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+        ] {
+            assert_eq!(days_from_date(d), None, "{d}");
+        }
+        for d in [
+            "",
+            "abc",
+            "2024-01",
+            "2024-01-x",
+            "2024--01-01",
+            "-2024-01-01",
+        ] {
+            assert_eq!(days_from_date(d), None, "{d}");
+        }
+    }
+
+    #[test]
+    fn data_uris() {
+        assert_eq!(data_uri("http://example.com/x"), None);
+        assert_eq!(
+            data_uri("data:,hello%20x%zz%4"),
+            Some(Ok(b"hello x%zz%4".to_vec()))
+        );
+        assert_eq!(
+            data_uri("data:text/plain;base64,aGk="),
+            Some(Ok(b"hi".to_vec()))
+        );
+        assert_eq!(data_uri("data:;BASE64,aGk%3D"), Some(Ok(b"hi".to_vec())));
+        assert_eq!(data_uri("data:"), Some(Err("data: URI without ','")));
+        assert_eq!(
+            data_uri("data:;base64,***"),
+            Some(Err("data: URI is not valid base64"))
+        );
+    }
+
+    fn yaml(s: &str) -> Node {
+        match parse_yaml(s.as_bytes(), "t") {
+            Ok(n) => n,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn merge_maps_recursively_and_replaces_the_rest() {
+        let base = yaml("a: 1\nm: {x: 1, y: [1, 2]}\nl: [1]\nz: 0\n");
+        let over = yaml("m: {y: [3], w: 2}\nl: x\nn: null\n");
+        let want = yaml("a: 1\nz: 0\nm: {x: 1, y: [3], w: 2}\nl: x\nn: null\n");
+        let got = merge(base, over);
+        let keys = |n: &Node| match &n.value {
+            Value::Map(e) => e.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        assert_eq!(keys(&got), ["a", "z", "m", "l", "n"]);
+        assert_eq!(keys(got.get("m").unwrap_or(&got)), ["x", "y", "w"]);
+        for k in ["a", "z", "l", "n"] {
+            assert_eq!(got.get(k).map(|n| &n.value), want.get(k).map(|n| &n.value));
+        }
+        let y = got.get("m").and_then(|m| m.get("y")).unwrap_or(&got);
+        assert_eq!(y.pos, Pos { line: 1, col: 8 });
+        // A non-mapping over a mapping replaces it, and the reverse.
+        assert_eq!(
+            merge(yaml("a: 1\n"), yaml("[1]\n")).value,
+            yaml("[1]\n").value
+        );
+        assert_eq!(
+            merge(yaml("x\n"), yaml("a: 1\n")).value,
+            yaml("a: 1\n").value
+        );
+    }
+
+    #[test]
+    fn unapplied_keys_are_named() {
+        let c = ok("#cloud-config\nhostname: h\npackages: [x]\nnetwork: {}\ndebug: 1\nfoo: 1\nssh_keys: {}\nruncmd: []\n");
+        assert_eq!(
+            c.warnings,
+            [
+                "t/user-data:3:1: `packages` ignored: egret installs no packages",
+                "t/user-data:4:1: `network` ignored: network configuration arrives with a later egret release",
+                "t/user-data:5:1: `debug` ignored: use egret.debug on the kernel command line",
+                "t/user-data:6:1: unknown cloud-config key `foo` ignored",
+                "t/user-data:7:1: `ssh_keys` ignored: host keys from user-data are not supported yet",
+            ]
+        );
+        // Every table entry is one word: no empty or doubled separators.
+        for list in IGNORED.iter().map(|(k, _)| *k).chain([APPLIED]) {
+            assert!(list
+                .split(' ')
+                .all(|k| !k.is_empty() && k.bytes().all(|b| b != b'\n')));
+        }
+        assert_eq!(APPLIED.split(' ').count(), 20);
+        assert_eq!(
+            IGNORED
+                .iter()
+                .map(|(k, _)| k.split(' ').count())
+                .sum::<usize>(),
+            64
+        );
+        assert!(in_list(APPLIED, "bootcmd") && in_list(APPLIED, "users"));
+        assert!(!in_list(APPLIED, "") && !in_list(APPLIED, "user"));
+    }
+
+    #[test]
+    fn write_files_encodings() {
+        let file = |enc: &str, content: &str| {
+            let c = ok(&format!(
+                "#cloud-config\nwrite_files:\n- path: x\n  encoding: {enc}\n  content: {content}\n"
+            ));
+            let f = c.write_files.first().cloned().unwrap_or_default();
+            assert_eq!((f.path.as_str(), f.permissions), ("/x", 0o644));
+            assert_eq!(
+                (f.owner.as_str(), f.append, f.defer),
+                ("root:root", false, false)
+            );
+            (
+                String::from_utf8_lossy(&f.content.0).into_owned(),
+                c.warnings,
+            )
+        };
+        let gz = "H4sIAIDb/U8C/1NW1E/KzNMvzuBKTc7IV8hIzcnJVyjPL8pJ4QIA6N+MVxsAAAA=";
+        let script = "#!/bin/sh\necho hello world\n";
+        for enc in ["b64", "BASE64"] {
+            assert_eq!(file(enc, "aGk="), ("hi".to_owned(), vec![]));
+        }
+        for enc in ["gz+b64", "gzip+base64", "GZ+BASE64", "gzip+b64"] {
+            assert_eq!(file(enc, gz), (script.to_owned(), vec![]));
+        }
+        assert_eq!(file("text/plain", "aGk="), ("aGk=".to_owned(), vec![]));
+        for enc in ["gz+foo", "b64+gz", "base", "gz+b64+x", "+", "''"] {
+            let shown = if enc == "''" { "" } else { enc };
+            let warning = format!(
+                "t/user-data:4:13: unknown encoding `{}`, content written as text",
+                shown.to_ascii_lowercase()
+            );
+            assert_eq!(
+                file(enc, "aGk="),
+                ("aGk=".to_owned(), vec![warning]),
+                "{enc}"
+            );
+        }
+        assert_eq!(
+            refused("#cloud-config\nwrite_files:\n- path: x\n  encoding: gz\n  content: aGk=\n"),
+            format!(
+                "t/user-data:4:13: content is not gzip: {}",
+                gzip::decompress(b"aGk=", MAX_DECODED)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            )
+        );
+    }
+
+    #[test]
+    fn booleans_and_errors() {
+        for (v, want) in [
+            ("YES", true),
+            ("on", true),
+            ("y", true),
+            ("1", true),
+            ("'1'", true),
+        ] {
+            assert_eq!(
+                ok(&format!("#cloud-config\ndisable_root: {v}\n")).disable_root,
+                want
+            );
+        }
+        for v in ["Off", "no", "'N'", "0", "false"] {
+            let c = ok(&format!(
+                "#cloud-config\ndisable_root: {v}\nssh_deletekeys: {v}\n"
+            ));
+            assert!(!c.disable_root && !c.ssh_deletekeys, "{v}");
+        }
+        assert_eq!(
+            refused("#cloud-config\ndisable_root: maybe\n"),
+            "t/user-data:2:15: expected a boolean"
+        );
+        assert_eq!(
+            refused("#cloud-config\nusers:\n  - name: a\n    uid: lots\n"),
+            "t/user-data:4:10: expected an integer"
+        );
+        assert_eq!(
+            refused("#cloud-config\nhostname: 'bad\\x01'\n"),
+            "t/user-data:2:11: invalid hostname `bad\\x01`"
+        );
+        assert_eq!(
+            refused("#cloud-config\nssh_genkeytypes: [rsa, dss]\n"),
+            "t/user-data:2:18: unknown ssh key type `dss`"
+        );
+        assert_eq!(
+            refused("#cloud-config\ngroups: [{g: [ok, 'b:d']}]\n"),
+            "t/user-data:2:9: invalid group or member name in `g`"
+        );
+        assert_eq!(
+            refused("#cloud-config\nruncmd: 1\n"),
+            "t/user-data:2:9: runcmd must be a list"
+        );
+        assert_eq!(
+            refused("#cloud-config\n- 1\n"),
+            "t/user-data:2:1: cloud-config must be a mapping"
+        );
+        assert_eq!(
+            parse_meta_data(b"[1]", "md"),
+            Err(Error {
+                file: "md".to_owned(),
+                pos: Pos { line: 1, col: 1 },
+                msg: "meta-data must be a mapping".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn users_groups_and_commands() {
+        let c = ok("#cloud-config\nusers: [a, [b, c], {name: d, groups: 'x, y'}, default, a]\ngroups: [p, {q: [a, b]}, 'r, s']\nruncmd: [[echo, \"it's\", ''], 'ls -l']\nbootcmd: date\n");
+        let names: Vec<&str> = c.users.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        assert_eq!(
+            c.users.get(3).map(|u| u.groups.clone()),
+            Some(vec!["x".to_owned(), "y".to_owned()])
+        );
+        assert_eq!(
+            c.warnings,
+            ["t/user-data:2:47: `default` user skipped: the image configures none in /etc/egret/egret.conf"]
+        );
+        let groups: Vec<(&str, usize)> = c
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.members.len()))
+            .collect();
+        assert_eq!(groups, [("p", 0), ("q", 2), ("r", 0), ("s", 0)]);
+        let scripts: Vec<(&str, &[u8])> = c
+            .scripts
+            .iter()
+            .map(|s| (s.name.as_str(), s.body.0.as_slice()))
+            .collect();
+        assert_eq!(
+            scripts,
+            [
+                ("bootcmd", &b"#!/bin/sh\ndate\n"[..]),
+                ("runcmd", &b"#!/bin/sh\necho 'it'\\''s' ''\nls -l\n"[..]),
+            ]
+        );
+        let d = User {
+            name: "cloud".to_owned(),
+            groups: vec!["wheel".to_owned()],
+            is_default: true,
+            lock_passwd: true,
+            ..User::default()
+        };
+        let inputs = Inputs {
+            default_user: Some(d),
+            ..Inputs::default()
+        };
+        let c = match build(
+            &docs("#cloud-config\nusers:\n- {name: default, shell: /bin/zsh}\n- default\n"),
+            &inputs,
+        ) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(c.users.len(), 1);
+        let u = c.users.first().cloned().unwrap_or_default();
+        assert_eq!((u.name.as_str(), u.shell), ("cloud", None));
+        let c = match build(
+            &docs("#cloud-config\nusers:\n  default: {shell: /bin/zsh, groups: []}\n"),
+            &inputs,
+        ) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let u = c.users.first().cloned().unwrap_or_default();
+        assert_eq!(
+            (u.name.as_str(), u.shell.as_deref(), u.groups.len()),
+            ("cloud", Some("/bin/zsh"), 1)
+        );
+    }
+
+    #[test]
+    fn printable_escapes_controls() {
+        assert_eq!(printable("a\u{1}\u{9f}\u{7f}b é"), "a\\x01\\x9f\\x7fb é");
+        assert_eq!(printable(&"x".repeat(100)).len(), 64);
+    }
 }

@@ -5,9 +5,9 @@
 //! applied), 1 any other failure.
 
 use alloc::borrow::ToOwned;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::{Arguments, Write as _};
 
 use nanoserde::SerJson;
 
@@ -56,6 +56,19 @@ pub enum Command {
     Help,
 }
 
+/// Every message of this module is built here, out of line: one formatting
+/// call instead of a `format!` expansion at each of its many call sites.
+#[inline(never)]
+fn cat(args: Arguments) -> String {
+    alloc::fmt::format(args)
+}
+
+/// `log.line(&cat(args))`, out of line for the same reason.
+#[inline(never)]
+fn say(log: &mut Log, args: Arguments) {
+    log.line(&cat(args));
+}
+
 /// Parses the arguments after the program name.
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut it = args.iter();
@@ -65,51 +78,51 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
         Some("--help" | "-h" | "help") => return Ok(Command::Help),
         Some(c @ ("apply" | "show")) => c,
         Some("validate") => {
-            let files: Vec<String> = it.cloned().collect();
+            let files = it.as_slice();
             if files.is_empty() {
                 return Err("validate needs at least one FILE".to_owned());
             }
             if let Some(f) = files.iter().find(|f| f.starts_with('-') && f.len() > 1) {
-                return Err(format!("unknown option `{f}`"));
+                return Err(cat(format_args!("unknown option `{f}`")));
             }
-            return Ok(Command::Validate(files));
+            return Ok(Command::Validate(files.to_vec()));
         }
-        Some(other) => return Err(format!("unknown command `{other}`")),
+        Some(other) => return Err(cat(format_args!("unknown command `{other}`"))),
     };
+    let apply = cmd == "apply";
     let mut o = Opts::default();
     while let Some(a) = it.next() {
         let (name, inline) = match a.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            Some((n, v)) if n.starts_with("--") => (n, Some(v)),
             _ => (a.as_str(), None),
         };
-        let mut value = |what: &str| -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{what} needs a value")),
-            }
+        if name == "--force" && apply && inline.is_none() {
+            o.force = true;
+            continue;
+        }
+        if !matches!(name, "--sysroot" | "--from" | "--timeout") {
+            return Err(cat(format_args!("unknown option `{a}` for {cmd}")));
+        }
+        let Some(v) = inline.or_else(|| it.next().map(String::as_str)) else {
+            return Err(cat(format_args!("{name} needs a value")));
         };
         match name {
-            "--sysroot" => o.sysroot = Some(value("--sysroot")?),
-            "--from" => {
-                let v = value("--from")?;
-                Spec::parse(&v).map_err(|e| format!("--from {v}: {e}"))?;
-                o.from.push(v);
-            }
-            "--timeout" => {
-                let v = value("--timeout")?;
-                o.timeout = Some(
-                    v.parse()
-                        .map_err(|_| format!("--timeout: `{v}` is not a number of seconds"))?,
-                );
-            }
-            "--force" if cmd == "apply" && inline.is_none() => o.force = true,
-            _ => return Err(format!("unknown option `{a}` for {cmd}")),
+            "--sysroot" => o.sysroot = Some(String::from(v)),
+            "--from" => match Spec::parse(v) {
+                Ok(_) => o.from.push(String::from(v)),
+                Err(e) => return Err(cat(format_args!("--from {v}: {e}"))),
+            },
+            _ => match v.parse() {
+                Ok(t) => o.timeout = Some(t),
+                Err(_) => {
+                    return Err(cat(format_args!(
+                        "--timeout: `{v}` is not a number of seconds"
+                    )))
+                }
+            },
         }
     }
-    Ok(if cmd == "apply" {
+    Ok(if apply {
         Command::Apply(o)
     } else {
         Command::Show(o)
@@ -128,23 +141,17 @@ pub trait Clock {
 /// Runs egret: `args` includes the program name, `env` is `KEY=value` pairs.
 pub fn run(args: &[String], env: &[String], clock: &dyn Clock) -> i32 {
     let rest = args.get(1..).unwrap_or_default();
-    let cmd = match parse_args(rest) {
-        Ok(c) => c,
+    match parse_args(rest) {
+        Ok(Command::Version) => out(concat!("egret ", env!("CARGO_PKG_VERSION"), "\n"), EXIT_OK),
+        Ok(Command::Help) => out(USAGE, EXIT_OK),
+        Ok(Command::Validate(files)) => validate(&files),
+        Ok(Command::Show(o)) => show(&o, env),
+        Ok(Command::Apply(o)) => run_apply(&o, env, clock),
         Err(e) => {
-            let _ = write_all(
-                crate::stdio::stderr(),
-                format!("egret: {e}\n{USAGE}").as_bytes(),
-            );
-            return EXIT_INVALID;
+            let msg = cat(format_args!("egret: {e}\n{}", USAGE));
+            let _ = write_all(crate::stdio::stderr(), msg.as_bytes());
+            EXIT_INVALID
         }
-    };
-    let env = Env::new(env);
-    match cmd {
-        Command::Version => out(&format!("egret {VERSION}\n"), EXIT_OK),
-        Command::Help => out(USAGE, EXIT_OK),
-        Command::Validate(files) => validate(&files),
-        Command::Show(o) => show(&o, &env),
-        Command::Apply(o) => run_apply(&o, &env, clock),
     }
 }
 
@@ -153,28 +160,16 @@ fn out(s: &str, code: i32) -> i32 {
     code
 }
 
-struct Env<'a> {
-    vars: &'a [String],
-}
-
-impl<'a> Env<'a> {
-    fn new(vars: &'a [String]) -> Self {
-        Env { vars }
-    }
-    fn get(&self, key: &str) -> Option<&'a str> {
-        self.vars
-            .iter()
-            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-    }
-}
-
-fn read_cmdline(env: &Env, log: &mut Log) -> Cmdline {
-    let path = env.get("EGRET_CMDLINE").unwrap_or("/proc/cmdline");
+fn read_cmdline(env: &[String], log: &mut Log) -> Cmdline {
+    let path = env
+        .iter()
+        .find_map(|kv| kv.strip_prefix("EGRET_CMDLINE="))
+        .unwrap_or("/proc/cmdline");
     match read_host(path, 64 << 10) {
         Ok(Some(b)) => cmdline::parse(&b),
         Ok(None) => Cmdline::default(),
         Err(e) => {
-            log.line(&format!("warning: cannot read {path}: {e:?}"));
+            say(log, format_args!("warning: cannot read {path}: {e:?}"));
             Cmdline::default()
         }
     }
@@ -189,22 +184,25 @@ enum Gathered {
 
 fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gathered {
     let mut specs = Vec::new();
-    let named: Vec<String> = if !o.from.is_empty() {
-        o.from.clone()
+    let named: &[String] = if !o.from.is_empty() {
+        &o.from
     } else if let Some(s) = &cmd.sources {
-        log.line(&format!("sources from egret.sources=: {}", s.join(",")));
-        s.clone()
+        say(
+            log,
+            format_args!("sources from egret.sources=: {}", s.join(",")),
+        );
+        s
     } else {
-        Vec::new()
+        &[]
     };
-    for n in &named {
+    for n in named {
         match Spec::parse(n) {
             Ok(s) => specs.push(s),
             Err(e) if !o.from.is_empty() => {
-                log.line(&format!("error: --from {n}: {e}"));
+                say(log, format_args!("error: --from {n}: {e}"));
                 return Gathered::Invalid;
             }
-            Err(e) => log.line(&format!("warning: egret.sources: {e}, skipped")),
+            Err(e) => say(log, format_args!("warning: egret.sources: {e}, skipped")),
         }
     }
     if named.is_empty() {
@@ -214,13 +212,16 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
             match ds.seedfrom.as_deref() {
                 Some(s) if s.starts_with('/') || s.starts_with("file://") => {
                     let p = s.strip_prefix("file://").unwrap_or(s);
-                    log.line(&format!("detect: ds={} seedfrom {p}", ds.kind));
+                    say(log, format_args!("detect: ds={} seedfrom {p}", ds.kind));
                     specs.push(Spec::NoCloud(p.to_owned()));
                 }
-                Some(s) => log.line(&format!(
-                    "detect: seedfrom {} needs the network: not in this release, skipped",
-                    cloudconfig::printable(s)
-                )),
+                Some(s) => say(
+                    log,
+                    format_args!(
+                        "detect: seedfrom {} needs the network: not in this release, skipped",
+                        cloudconfig::printable(s)
+                    ),
+                ),
                 None => {}
             }
         }
@@ -235,12 +236,13 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     for s in &specs {
         match source::fetch(s, root) {
             Ok(d) => {
-                log.line(&format!("source {}: found", d.source));
+                say(log, format_args!("source {}: found", d.source));
                 docs = Some(d);
                 break;
             }
-            Err(FetchError::Absent(m)) => log.line(&format!("source {m}: skipped")),
-            Err(e) => log.line(&format!("source error: {e}")),
+            // An absent source's message is its name and why.
+            Err(e @ FetchError::Absent(_)) => say(log, format_args!("source {e}: skipped")),
+            Err(e) => say(log, format_args!("source error: {e}")),
         }
     }
     let ds = cmd.ds.as_ref();
@@ -265,7 +267,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
         default_user: None,
     };
     let conf = match root.map(|r| r.read_follow(CONF, 1 << 20)) {
-        Some(Ok(Some(b))) => Some((b, format!("sysroot:{CONF}"))),
+        Some(Ok(Some(b))) => Some((b, cat(format_args!("sysroot:{}", CONF)))),
         _ => match read_host(CONF, 1 << 20) {
             Ok(Some(b)) => Some((b, CONF.to_owned())),
             _ => None,
@@ -275,7 +277,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
         match cloudconfig::parse_conf(&bytes, &name) {
             Ok(u) => inputs.default_user = u,
             Err(e) => {
-                log.line(&format!("error: {e}"));
+                say(log, format_args!("error: {e}"));
                 return Gathered::Invalid;
             }
         }
@@ -283,32 +285,36 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     match cloudconfig::build(&docs, &inputs) {
         Ok(ctx) => {
             for w in &ctx.warnings {
-                log.line(&format!("warning: {w}"));
+                say(log, format_args!("warning: {w}"));
             }
             Gathered::Ctx(alloc::boxed::Box::new(ctx))
         }
         Err(e) => {
-            log.line(&format!("error: {e}; nothing applied"));
+            say(log, format_args!("error: {e}; nothing applied"));
             Gathered::Invalid
         }
     }
 }
 
-fn show(o: &Opts, env: &Env) -> i32 {
+fn show(o: &Opts, env: &[String]) -> i32 {
     let mut log = Log::new(false);
     let cmd = read_cmdline(env, &mut log);
     let root = match &o.sysroot {
         Some(p) => match Root::open(p) {
             Ok(r) => Some(r),
             Err(e) => {
-                log.line(&format!("error: {e}"));
+                say(&mut log, format_args!("error: {e}"));
                 return EXIT_FAIL;
             }
         },
         None => None,
     };
     match gather(o, &cmd, root.as_ref(), &mut log) {
-        Gathered::Ctx(ctx) => out(&format!("{}\n", ctx.serialize_json()), EXIT_OK),
+        Gathered::Ctx(ctx) => {
+            let mut json = ctx.serialize_json();
+            json.push('\n');
+            out(&json, EXIT_OK)
+        }
         Gathered::Nothing => EXIT_OK,
         Gathered::Invalid => EXIT_INVALID,
     }
@@ -326,7 +332,7 @@ struct Report {
     log: Vec<String>,
 }
 
-fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
+fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
     let start = clock.monotonic_ms();
     let in_initrd = rustix::fs::access(INITRD_RELEASE, rustix::fs::Access::EXISTS).is_ok();
     let mut log = Log::new(in_initrd);
@@ -339,7 +345,7 @@ fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
     let root = match Root::open(sysroot) {
         Ok(r) => r,
         Err(e) => {
-            log.line(&format!("error: sysroot: {e}"));
+            say(&mut log, format_args!("error: sysroot: {e}"));
             return EXIT_FAIL;
         }
     };
@@ -352,28 +358,32 @@ fn run_apply(o: &Opts, env: &Env, clock: &dyn Clock) -> i32 {
         force: o.force,
         today: clock.unix_seconds() / 86_400,
     };
-    let (code, outcome) = match apply::apply(&root, &ctx, &opts, &mut log) {
-        Ok(Outcome::Applied) => (EXIT_OK, "applied"),
-        Ok(Outcome::AlreadyApplied) => (EXIT_OK, "already-applied"),
+    // `wrote`: refused or already applied wrote nothing, the log included.
+    let (code, outcome, wrote) = match apply::apply(&root, &ctx, &opts, &mut log) {
+        Ok(Outcome::Applied) => (EXIT_OK, "applied", true),
+        Ok(Outcome::AlreadyApplied) => (EXIT_OK, "already-applied", false),
         Err(e @ apply::Failed::Refused(_)) => {
-            log.line(&format!("error: {e}"));
-            (EXIT_INVALID, "refused")
+            say(&mut log, format_args!("error: {e}"));
+            (EXIT_INVALID, "refused", false)
         }
         Err(e) => {
-            log.line(&format!(
-                "error: {e}; the instance will be applied again at next boot"
-            ));
-            (EXIT_FAIL, "failed")
+            say(
+                &mut log,
+                format_args!("error: {e}; the instance will be applied again at next boot"),
+            );
+            (EXIT_FAIL, "failed", true)
         }
     };
     let elapsed = clock.monotonic_ms().saturating_sub(start);
-    log.line(&format!(
-        "{outcome}: {} from {} in {elapsed} ms",
-        cloudconfig::printable(&ctx.instance_id),
-        ctx.source
-    ));
-    // Refused or already applied: nothing was written, the log included.
-    if matches!(outcome, "applied" | "failed") {
+    say(
+        &mut log,
+        format_args!(
+            "{outcome}: {} from {} in {elapsed} ms",
+            cloudconfig::printable(&ctx.instance_id),
+            ctx.source
+        ),
+    );
+    if wrote {
         append_sysroot_log(&root, &log);
     }
     if in_initrd {
@@ -408,16 +418,12 @@ fn append_sysroot_log(root: &Root, log: &Log) {
 
 /// `/run/egret/result.json` of the initramfs (carried into the real root's `/run`).
 fn write_result(json: &str, log: &mut Log) {
-    match Root::open("/run") {
-        Ok(run) => {
-            let ok = run
-                .mkdir_all("/egret", 0o755, 0, 0)
-                .and_then(|_| run.write_atomic("/egret/result.json", json.as_bytes(), 0o644, 0, 0));
-            if let Err(e) = ok {
-                log.line(&format!("warning: {RESULT_JSON}: {e}"));
-            }
-        }
-        Err(e) => log.line(&format!("warning: {RESULT_JSON}: {e}")),
+    let done = Root::open("/run").and_then(|run| {
+        run.mkdir_all("/egret", 0o755, 0, 0)?;
+        run.write_atomic("/egret/result.json", json.as_bytes(), 0o644, 0, 0)
+    });
+    if let Err(e) = done {
+        say(log, format_args!("warning: {}: {e}", RESULT_JSON));
     }
 }
 
@@ -443,13 +449,11 @@ fn validate(files: &[String]) -> i32 {
     for f in files {
         let bytes = match read_host(f, source::MAX_DOC) {
             Ok(Some(b)) => b,
-            Ok(None) => {
-                report.push_str(&format!("{f}: no such file\n"));
-                code = code.max(EXIT_FAIL);
-                continue;
-            }
-            Err(e) => {
-                report.push_str(&format!("{f}: {e:?}\n"));
+            r => {
+                let _ = match r {
+                    Err(e) => writeln!(report, "{f}: {e:?}"),
+                    _ => writeln!(report, "{f}: no such file"),
+                };
                 code = code.max(EXIT_FAIL);
                 continue;
             }
@@ -467,7 +471,7 @@ fn validate(files: &[String]) -> i32 {
                     ..Documents::default()
                 };
                 cloudconfig::build(&docs, &Inputs::default())
-                    .map(|c| c.warnings)
+                    .map(|mut c| core::mem::take(&mut c.warnings))
                     .map_err(|mut e| {
                         e.file = f.clone();
                         e
@@ -476,19 +480,14 @@ fn validate(files: &[String]) -> i32 {
         };
         match result {
             Ok(warnings) => {
-                report.push_str(&format!(
-                    "{f}: ok ({kind}, {} warning(s))\n",
-                    warnings.len()
-                ));
-                for w in warnings {
-                    report.push_str(&format!(
-                        "  warning: {}\n",
-                        w.trim_start_matches("/user-data").trim_start_matches(':')
-                    ));
+                let _ = writeln!(report, "{f}: ok ({kind}, {} warning(s))", warnings.len());
+                for w in &warnings {
+                    let w = w.trim_start_matches("/user-data").trim_start_matches(':');
+                    let _ = writeln!(report, "  warning: {w}");
                 }
             }
             Err(e) => {
-                report.push_str(&format!("{e}\n"));
+                let _ = writeln!(report, "{e}");
                 code = code.max(EXIT_INVALID);
             }
         }
@@ -556,10 +555,71 @@ mod tests {
     }
 
     #[test]
+    fn error_messages_are_exact() {
+        let err = |a: &[&str]| parse_args(&args(a)).err().unwrap_or_default();
+        assert_eq!(err(&[]), "no command given");
+        assert_eq!(err(&["frob"]), "unknown command `frob`");
+        assert_eq!(err(&["validate"]), "validate needs at least one FILE");
+        assert_eq!(err(&["validate", "a", "-x"]), "unknown option `-x`");
+        assert_eq!(
+            err(&["show", "--force"]),
+            "unknown option `--force` for show"
+        );
+        assert_eq!(
+            err(&["apply", "--force=1"]),
+            "unknown option `--force=1` for apply"
+        );
+        assert_eq!(err(&["apply", "-x=1"]), "unknown option `-x=1` for apply");
+        assert_eq!(err(&["apply", "--from"]), "--from needs a value");
+        assert_eq!(err(&["show", "--sysroot"]), "--sysroot needs a value");
+        assert_eq!(
+            err(&["apply", "--timeout=x"]),
+            "--timeout: `x` is not a number of seconds"
+        );
+        assert_eq!(
+            err(&["apply", "--from", "frob"]),
+            "--from frob: unknown source `frob`"
+        );
+    }
+
+    #[test]
+    fn inline_values_and_repeats() {
+        assert_eq!(
+            parse_args(&args(&[
+                "show",
+                "--sysroot=",
+                "--timeout=7",
+                "--sysroot",
+                "/b"
+            ])),
+            Ok(Command::Show(Opts {
+                sysroot: Some("/b".into()),
+                timeout: Some(7),
+                ..Opts::default()
+            }))
+        );
+        assert_eq!(
+            parse_args(&args(&["validate", "-", "x"])),
+            Ok(Command::Validate(args(&["-", "x"])))
+        );
+    }
+
+    #[test]
+    fn cat_formats_once() {
+        assert_eq!(cat(format_args!("a{}c", 'b')), "abc");
+        let mut log = Log::silent();
+        say(&mut log, format_args!("x {} y", 1));
+        assert_eq!(log.lines(), ["x 1 y"]);
+    }
+
+    #[test]
     fn validate_kinds() {
         assert_eq!(kind_of("/seed/meta-data"), "meta-data");
         assert_eq!(kind_of("user-data"), "user-data");
         assert_eq!(kind_of("x/network-config"), "network-config");
         assert_eq!(kind_of("cloud.yaml"), "user-data");
+        assert_eq!(kind_of("/etc/egret/egret.conf"), "egret.conf");
+        assert_eq!(kind_of("seed/vendor_data"), "vendor-data");
+        assert_eq!(kind_of("meta-data.d/user-data"), "user-data");
     }
 }

@@ -63,12 +63,6 @@ fn cat(args: Arguments) -> String {
     alloc::fmt::format(args)
 }
 
-/// `log.line(&cat(args))`, out of line for the same reason.
-#[inline(never)]
-fn say(log: &mut Log, args: Arguments) {
-    log.line(&cat(args));
-}
-
 /// Parses the arguments after the program name.
 pub fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut it = args.iter();
@@ -169,7 +163,7 @@ fn read_cmdline(env: &[String], log: &mut Log) -> Cmdline {
         Ok(Some(b)) => cmdline::parse(&b),
         Ok(None) => Cmdline::default(),
         Err(e) => {
-            say(log, format_args!("warning: cannot read {path}: {e:?}"));
+            log.say(format_args!("warning: cannot read {path}: {e:?}"));
             Cmdline::default()
         }
     }
@@ -187,10 +181,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     let named: &[String] = if !o.from.is_empty() {
         &o.from
     } else if let Some(s) = &cmd.sources {
-        say(
-            log,
-            format_args!("sources from egret.sources=: {}", s.join(",")),
-        );
+        log.say(format_args!("sources from egret.sources=: {}", s.join(",")));
         s
     } else {
         &[]
@@ -199,10 +190,10 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
         match Spec::parse(n) {
             Ok(s) => specs.push(s),
             Err(e) if !o.from.is_empty() => {
-                say(log, format_args!("error: --from {n}: {e}"));
+                log.say(format_args!("error: --from {n}: {e}"));
                 return Gathered::Invalid;
             }
-            Err(e) => say(log, format_args!("warning: egret.sources: {e}, skipped")),
+            Err(e) => log.say(format_args!("warning: egret.sources: {e}, skipped")),
         }
     }
     if named.is_empty() {
@@ -212,16 +203,13 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
             match ds.seedfrom.as_deref() {
                 Some(s) if s.starts_with('/') || s.starts_with("file://") => {
                     let p = s.strip_prefix("file://").unwrap_or(s);
-                    say(log, format_args!("detect: ds={} seedfrom {p}", ds.kind));
+                    log.say(format_args!("detect: ds={} seedfrom {p}", ds.kind));
                     specs.push(Spec::NoCloud(p.to_owned()));
                 }
-                Some(s) => say(
-                    log,
-                    format_args!(
-                        "detect: seedfrom {} needs the network: not in this release, skipped",
-                        cloudconfig::printable(s)
-                    ),
-                ),
+                Some(s) => log.say(format_args!(
+                    "detect: seedfrom {} needs the network: not in this release, skipped",
+                    cloudconfig::printable(s)
+                )),
                 None => {}
             }
         }
@@ -236,13 +224,13 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     for s in &specs {
         match source::fetch(s, root) {
             Ok(d) => {
-                say(log, format_args!("source {}: found", d.source));
+                log.say(format_args!("source {}: found", d.source));
                 docs = Some(d);
                 break;
             }
             // An absent source's message is its name and why.
-            Err(e @ FetchError::Absent(_)) => say(log, format_args!("source {e}: skipped")),
-            Err(e) => say(log, format_args!("source error: {e}")),
+            Err(e @ FetchError::Absent(_)) => log.say(format_args!("source {e}: skipped")),
+            Err(e) => log.say(format_args!("source error: {e}")),
         }
     }
     let ds = cmd.ds.as_ref();
@@ -277,7 +265,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
         match cloudconfig::parse_conf(&bytes, &name) {
             Ok(u) => inputs.default_user = u,
             Err(e) => {
-                say(log, format_args!("error: {e}"));
+                log.say(format_args!("error: {e}"));
                 return Gathered::Invalid;
             }
         }
@@ -285,12 +273,12 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     match cloudconfig::build(&docs, &inputs) {
         Ok(ctx) => {
             for w in &ctx.warnings {
-                say(log, format_args!("warning: {w}"));
+                log.say(format_args!("warning: {w}"));
             }
             Gathered::Ctx(alloc::boxed::Box::new(ctx))
         }
         Err(e) => {
-            say(log, format_args!("error: {e}; nothing applied"));
+            log.say(format_args!("error: {e}; nothing applied"));
             Gathered::Invalid
         }
     }
@@ -303,7 +291,7 @@ fn show(o: &Opts, env: &[String]) -> i32 {
         Some(p) => match Root::open(p) {
             Ok(r) => Some(r),
             Err(e) => {
-                say(&mut log, format_args!("error: {e}"));
+                log.say(format_args!("error: {e}"));
                 return EXIT_FAIL;
             }
         },
@@ -345,7 +333,7 @@ fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
     let root = match Root::open(sysroot) {
         Ok(r) => r,
         Err(e) => {
-            say(&mut log, format_args!("error: sysroot: {e}"));
+            log.say(format_args!("error: sysroot: {e}"));
             return EXIT_FAIL;
         }
     };
@@ -363,26 +351,22 @@ fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
         Ok(Outcome::Applied) => (EXIT_OK, "applied", true),
         Ok(Outcome::AlreadyApplied) => (EXIT_OK, "already-applied", false),
         Err(e @ apply::Failed::Refused(_)) => {
-            say(&mut log, format_args!("error: {e}"));
+            log.say(format_args!("error: {e}"));
             (EXIT_INVALID, "refused", false)
         }
         Err(e) => {
-            say(
-                &mut log,
-                format_args!("error: {e}; the instance will be applied again at next boot"),
-            );
+            log.say(format_args!(
+                "error: {e}; the instance will be applied again at next boot"
+            ));
             (EXIT_FAIL, "failed", true)
         }
     };
     let elapsed = clock.monotonic_ms().saturating_sub(start);
-    say(
-        &mut log,
-        format_args!(
-            "{outcome}: {} from {} in {elapsed} ms",
-            cloudconfig::printable(&ctx.instance_id),
-            ctx.source
-        ),
-    );
+    log.say(format_args!(
+        "{outcome}: {} from {} in {elapsed} ms",
+        cloudconfig::printable(&ctx.instance_id),
+        ctx.source
+    ));
     if wrote {
         append_sysroot_log(&root, &log);
     }
@@ -423,7 +407,7 @@ fn write_result(json: &str, log: &mut Log) {
         run.write_atomic("/egret/result.json", json.as_bytes(), 0o644, 0, 0)
     });
     if let Err(e) = done {
-        say(log, format_args!("warning: {}: {e}", RESULT_JSON));
+        log.say(format_args!("warning: {}: {e}", RESULT_JSON));
     }
 }
 
@@ -608,7 +592,7 @@ mod tests {
     fn cat_formats_once() {
         assert_eq!(cat(format_args!("a{}c", 'b')), "abc");
         let mut log = Log::silent();
-        say(&mut log, format_args!("x {} y", 1));
+        log.say(format_args!("x {} y", 1));
         assert_eq!(log.lines(), ["x 1 y"]);
     }
 

@@ -68,6 +68,13 @@ impl Log {
         self.lines.push(String::from(msg));
     }
 
+    /// `line(&format!(..))` kept out of line: each call site only builds its
+    /// `format_args!`, and none allocates (and frees) a message of its own.
+    #[inline(never)]
+    pub fn say(&mut self, args: core::fmt::Arguments<'_>) {
+        self.line(&alloc::fmt::format(args));
+    }
+
     pub fn lines(&self) -> &[String] {
         &self.lines
     }

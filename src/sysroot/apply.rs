@@ -81,17 +81,19 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     let new_instance = previous != Some(ctx.instance_id.as_str());
     let id = printable(&ctx.instance_id);
     if !new_instance && !opts.force {
-        run.say(format_args!(
+        run.log.say(format_args!(
             "instance {id} already applied; nothing to do (--force re-applies)"
         ));
         return Ok(Outcome::AlreadyApplied);
     }
     match previous {
-        Some(p) if new_instance => {
-            run.say(format_args!("new instance {id} (was {})", printable(p)))
-        }
-        Some(_) => run.say(format_args!("re-applying instance {id} (--force)")),
-        None => run.say(format_args!("first boot of instance {id}")),
+        Some(p) if new_instance => run
+            .log
+            .say(format_args!("new instance {id} (was {})", printable(p))),
+        Some(_) => run
+            .log
+            .say(format_args!("re-applying instance {id} (--force)")),
+        None => run.log.say(format_args!("first boot of instance {id}")),
     }
 
     // One syncfs at the end instead of an fsync of each directory after
@@ -178,24 +180,18 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    // The logging helpers are out of line and take `format_args!`: each of
-    // the many call sites then only builds its arguments, and no call site
-    // allocates (and frees) a message of its own.
-    #[inline(never)]
-    fn say(&mut self, args: fmt::Arguments<'_>) {
-        self.log.line(&alloc::fmt::format(args));
-    }
-
+    // The failure helpers are out of line and take `format_args!`, like
+    // `Log::say`: call sites only build their arguments.
     #[inline(never)]
     fn conflict(&mut self, args: fmt::Arguments<'_>) {
         self.conflicts += 1;
-        self.say(format_args!("error: {args}"));
+        self.log.say(format_args!("error: {args}"));
     }
 
     #[inline(never)]
     fn fail(&mut self, args: fmt::Arguments<'_>) {
         self.failures += 1;
-        self.say(format_args!("error: {args}"));
+        self.log.say(format_args!("error: {args}"));
     }
 
     #[inline(never)]
@@ -330,7 +326,7 @@ impl Run<'_> {
         for g in &ctx.groups {
             for m in &g.members {
                 if acc.user(m).is_none() {
-                    self.say(format_args!(
+                    self.log.say(format_args!(
                         "warning: group {}: member {m} does not exist, skipped",
                         g.name
                     ));
@@ -341,7 +337,7 @@ impl Run<'_> {
         }
         for c in &ctx.chpasswd {
             if acc.user(&c.name).is_none() {
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "warning: chpasswd: user {} does not exist, skipped",
                     c.name
                 ));
@@ -359,7 +355,7 @@ impl Run<'_> {
                     self.conflict(format_args!("chpasswd {}: {e}", c.name));
                 }
             }
-            self.say(format_args!(
+            self.log.say(format_args!(
                 "chpasswd: password of {} {}",
                 c.name,
                 if set { "set" } else { "unchanged" }
@@ -410,7 +406,7 @@ impl Run<'_> {
     ) -> Result<Planned, accounts::Error> {
         let (uid, gid, home, create_home) = match acc.user(&u.name) {
             Some(e) => {
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "user {} exists (uid {}): kept, settings applied",
                     u.name, e.uid
                 ));
@@ -448,7 +444,7 @@ impl Run<'_> {
                     shell: u.shell.clone().unwrap_or_else(|| default_shell.to_owned()),
                 };
                 acc.add_user(&entry, today)?;
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "user {} created (uid {uid}, gid {gid})",
                     u.name
                 ));
@@ -508,7 +504,8 @@ impl Run<'_> {
                 {
                     let r = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid);
                     self.ok(r);
-                    self.say(format_args!("home {} created for {}", u.home, u.name));
+                    self.log
+                        .say(format_args!("home {} created for {}", u.home, u.name));
                 }
             }
             if u.keys.is_empty() {
@@ -517,7 +514,7 @@ impl Run<'_> {
             let dir = format!("{}/.ssh", u.home.trim_end_matches('/'));
             let file = format!("{dir}/authorized_keys");
             if !self.is_dir(&u.home) {
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "warning: {}: home {} does not exist, keys not written",
                     u.name, u.home
                 ));
@@ -531,7 +528,8 @@ impl Run<'_> {
             let old = self.read_string(&file).unwrap_or_default();
             let (text, added) = authorized_keys(&old, &u.keys, u.key_options.as_deref());
             if self.write(&file, text.as_bytes(), 0o600, u.uid, u.gid) {
-                self.say(format_args!("{}: {added} key(s) added to {file}", u.name));
+                self.log
+                    .say(format_args!("{}: {added} key(s) added to {file}", u.name));
             }
         }
     }
@@ -570,7 +568,7 @@ impl Run<'_> {
         if (self.is_dir("/etc/sudoers.d") || self.mkdir("/etc/sudoers.d", 0o750, 0, 0))
             && self.write(SUDOERS_FILE, text.as_bytes(), 0o440, 0, 0)
         {
-            self.say(format_args!(
+            self.log.say(format_args!(
                 "sudo: {} rule(s) in {SUDOERS_FILE}",
                 rules.len()
             ));
@@ -601,7 +599,7 @@ impl Run<'_> {
             data = self.read(&f.path).unwrap_or_default();
             // A re-run (--force) must not append the same content again.
             if !f.content.0.is_empty() && data.ends_with(&f.content.0) {
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "{}: already ends with the content to append",
                     printable(&f.path)
                 ));
@@ -610,7 +608,7 @@ impl Run<'_> {
         }
         data.extend_from_slice(&f.content.0);
         if self.write(&f.path, &data, f.permissions, uid, gid) {
-            self.say(format_args!(
+            self.log.say(format_args!(
                 "wrote {} ({} bytes, mode {:04o}, owner {})",
                 printable(&f.path),
                 data.len(),
@@ -636,7 +634,7 @@ impl Run<'_> {
         if (ctx.create_hostname_file || self.exists("/etc/hostname"))
             && self.write_keep_ok("/etc/hostname", format!("{name}\n").as_bytes())
         {
-            self.say(format_args!("hostname {name}"));
+            self.log.say(format_args!("hostname {name}"));
         }
         let (Some(short), Some(fqdn)) = (short, fqdn) else {
             return;
@@ -685,7 +683,7 @@ impl Run<'_> {
                     && (name.ends_with("_key") || name.ends_with("_key.pub"))
             });
             if n > 0 {
-                self.say(format_args!(
+                self.log.say(format_args!(
                     "ssh: {n} host key file(s) of the image removed"
                 ));
             }
@@ -763,7 +761,7 @@ impl Run<'_> {
             let text = set_sshd_option(&main, "PasswordAuthentication", value);
             self.write_keep("/etc/ssh/sshd_config", text.as_bytes(), 0o644, 0, 0);
         }
-        self.say(format_args!("ssh: {line}"));
+        self.log.say(format_args!("ssh: {line}"));
     }
 
     /// Removes the entries of `dir` that `pick` selects; returns how many
@@ -789,7 +787,7 @@ impl Run<'_> {
     /// them, in the background otherwise (sshd starts with egret's Ed25519 key).
     fn keygen_unit(&mut self, types: &[&str], before_sshd: bool) {
         if !self.has_systemd() {
-            self.say(format_args!(
+            self.log.say(format_args!(
                 "warning: no systemd in the image: {} host keys not scheduled",
                 types.join(",")
             ));
@@ -839,7 +837,7 @@ impl Run<'_> {
         let Some(tz) = &ctx.timezone else { return };
         let zone = format!("/usr/share/zoneinfo/{tz}");
         if !self.exists(&zone) {
-            self.say(format_args!(
+            self.log.say(format_args!(
                 "warning: timezone {tz}: {zone} not in the image, skipped"
             ));
             return;
@@ -849,7 +847,7 @@ impl Run<'_> {
             .root
             .symlink(&format!("../usr/share/zoneinfo/{tz}"), "/etc/localtime");
         if self.ok(r) {
-            self.say(format_args!("timezone {tz}"));
+            self.log.say(format_args!("timezone {tz}"));
         }
     }
 
@@ -889,7 +887,7 @@ impl Run<'_> {
             &format!("{STATE_DIR}/firstboot"),
             &runner,
         );
-        self.say(format_args!(
+        self.log.say(format_args!(
             "{} script(s) scheduled for first boot (egret-firstboot.service)",
             ctx.scripts.len()
         ));

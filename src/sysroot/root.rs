@@ -752,8 +752,9 @@ impl Root {
     /// replaced, not followed; a directory there is `EISDIR`.
     ///
     /// Temp file in the same directory, write, chown, chmod (after chown,
-    /// which clears setuid), fsync, rename, fsync the directory; the temp
-    /// file is removed on any failure.
+    /// which clears setuid), fsync, rename, fsync the directory (or, after
+    /// [`Root::batch_dir_syncs`], at [`Root::flush`]); the temp file is
+    /// removed on any failure.
     pub fn write_atomic(
         &self,
         path: &str,

@@ -17,6 +17,7 @@ use crate::model::{
     DISABLE_ROOT_OPTS,
 };
 use crate::source::Documents;
+use crate::sysroot::accounts::valid_name;
 use crate::text::userdata::{self, Piece};
 use crate::text::value::{Entry, Node, Pos, Value};
 use crate::text::{base64, gzip, yaml};
@@ -1181,23 +1182,6 @@ pub fn valid_hostname(h: &str) -> bool {
         })
 }
 
-/// A user or group name egret may write into `/etc/passwd`/`/etc/group`.
-pub fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 32
-        && n != "."
-        && n != ".."
-        && !n.starts_with('-')
-        && !n.bytes().all(|b| b.is_ascii_digit())
-        && n.bytes().enumerate().all(|(i, b)| {
-            b.is_ascii_alphanumeric()
-                || b == b'_'
-                || b == b'.'
-                || b == b'-'
-                || (b == b'$' && i + 1 == n.len())
-        })
-}
-
 /// `Area/City` names as in the tz database: no `..`, no leading `/`.
 pub fn valid_timezone(tz: &str) -> bool {
     !tz.is_empty()
@@ -1359,7 +1343,7 @@ mod tests {
 
     #[test]
     fn names() {
-        for n in ["alice", "a.b-c_d", "machine$", "_x", "1a", &"a".repeat(32)] {
+        for n in ["alice", "a.b-c_d", "machine$", "_x", &"a".repeat(32)] {
             assert!(valid_name(n), "{n}");
         }
         for n in [
@@ -1367,6 +1351,7 @@ mod tests {
             ".",
             "..",
             "-a",
+            "1a",
             "123",
             "a$b",
             "a:b",

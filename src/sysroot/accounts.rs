@@ -405,6 +405,13 @@ fn check_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether egret may create a user or group called `name` (the rule
+/// [`Accounts::add_user`] and [`Accounts::add_group`] apply): documents are
+/// checked against it before anything is applied.
+pub fn valid_name(name: &str) -> bool {
+    check_name(name).is_ok()
+}
+
 /// A member already listed in a file may predate our name rules; it only
 /// has to be safe inside a comma-separated field.
 fn check_member(name: &str) -> Result<(), Error> {

@@ -9,7 +9,7 @@ extern crate alloc;
 mod rt;
 
 #[global_allocator]
-static ALLOC: rt::Malloc = rt::Malloc;
+static ALLOC: rt::Heap = rt::Heap::new();
 
 // no_mangle is an unsafe attribute: this is the C `main` musl's startup calls.
 #[allow(unsafe_code)]

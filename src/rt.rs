@@ -1,6 +1,6 @@
 //! The binary's runtime: what std would otherwise provide for a `no_main`,
-//! `no_std` program linked against musl. The global allocator (musl's
-//! `malloc`), the arguments and environment handed to C `main`, the panic
+//! `no_std` program linked against musl. The global allocator (size
+//! classes over mmap), the arguments and environment handed to C `main`, the panic
 //! handler, and the two never-called unwinding symbols that the prebuilt
 //! `alloc` still references under `panic = "abort"`.
 //!
@@ -11,14 +11,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{c_char, c_int, CStr};
 
 #[link(name = "c")]
 extern "C" {
-    fn malloc(size: usize) -> *mut c_void;
-    fn free(ptr: *mut c_void);
-    fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
-    fn aligned_alloc(align: usize, size: usize) -> *mut c_void;
     fn _exit(status: c_int) -> !;
     fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
 }
@@ -65,37 +61,148 @@ pub fn exit(status: c_int) -> ! {
     unsafe { _exit(status) }
 }
 
-/// musl's malloc aligns to 16 bytes; larger alignments go through `aligned_alloc`.
-const MALLOC_ALIGN: usize = 16;
+/// egret's allocator: size classes with free lists, carved from mmap'ed
+/// chunks, and whole mappings for large blocks. egret is one short-lived
+/// thread, so this replaces musl's malloc (10 KiB of the binary) with a
+/// few hundred bytes; nothing else in the binary calls malloc.
+pub struct Heap {
+    state: core::cell::UnsafeCell<State>,
+}
 
-pub struct Malloc;
+struct State {
+    /// Free blocks of class `c` (size `MIN << c`), linked through their first word.
+    free: [*mut u8; CLASSES],
+    /// The unused rest of the current chunk.
+    next: usize,
+    end: usize,
+}
 
-// SAFETY: musl's allocator is thread-safe and returns memory aligned to
-// MALLOC_ALIGN; stricter layouts use aligned_alloc, whose size we round up to a
-// multiple of the alignment as C11 requires.
-unsafe impl GlobalAlloc for Malloc {
+/// Smallest block: two words, so every block can hold the free-list link.
+const MIN: usize = 16;
+/// Classes 16 B .. 32 KiB; larger blocks get their own mapping.
+const CLASSES: usize = 12;
+const CHUNK: usize = 256 << 10;
+const PAGE: usize = 4096;
+
+impl Heap {
+    pub const fn new() -> Heap {
+        Heap {
+            state: core::cell::UnsafeCell::new(State {
+                free: [core::ptr::null_mut(); CLASSES],
+                next: 0,
+                end: 0,
+            }),
+        }
+    }
+}
+
+// SAFETY: egret never starts a thread; the one thread is the only user.
+unsafe impl Sync for Heap {}
+
+/// The class of a layout, or `None` for a block that gets its own mapping.
+/// A block of class `c` is aligned to `min(MIN << c, PAGE)`, which is at
+/// least the layout's alignment because the class covers `max(size, align)`.
+fn class(layout: Layout) -> Option<usize> {
+    let need = layout.size().max(layout.align()).max(MIN);
+    let c = (need.next_power_of_two() / MIN).trailing_zeros() as usize;
+    (c < CLASSES).then_some(c)
+}
+
+fn map(len: usize) -> *mut u8 {
+    use rustix::mm::{MapFlags, ProtFlags};
+    // SAFETY: a fresh anonymous private mapping aliases nothing.
+    match unsafe {
+        rustix::mm::mmap_anonymous(
+            core::ptr::null_mut(),
+            len,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    } {
+        Ok(p) => p.cast(),
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+fn pages(size: usize) -> usize {
+    size.next_multiple_of(PAGE)
+}
+
+// SAFETY: blocks handed out never overlap: each is carved once from a chunk
+// or is a whole mapping, and returns to a free list (or is unmapped) only
+// through `dealloc`, with the layout it was allocated with (GlobalAlloc's
+// contract), which gives back the same class. Alignment: see `class`; large
+// blocks are page aligned and `Layout` alignments above a page are refused.
+unsafe impl GlobalAlloc for Heap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= MALLOC_ALIGN {
-            malloc(layout.size()) as *mut u8
-        } else {
-            let size = layout.size().next_multiple_of(layout.align());
-            aligned_alloc(layout.align(), size) as *mut u8
+        if layout.align() > PAGE {
+            return core::ptr::null_mut();
         }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        free(ptr as *mut c_void)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= MALLOC_ALIGN {
-            realloc(ptr as *mut c_void, new_size) as *mut u8
-        } else {
-            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-            if !new.is_null() {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
+        let Some(c) = class(layout) else {
+            return map(pages(layout.size()));
+        };
+        let st = &mut *self.state.get();
+        let Some(slot) = st.free.get_mut(c) else {
+            return core::ptr::null_mut();
+        };
+        let head = *slot;
+        if !head.is_null() {
+            *slot = *(head as *mut *mut u8);
+            return head;
+        }
+        let size = MIN << c;
+        let mut at = st.next.next_multiple_of(size.min(PAGE));
+        if st.end < size || at > st.end - size {
+            let chunk = map(CHUNK);
+            if chunk.is_null() {
+                return chunk;
             }
-            new
+            st.next = chunk as usize;
+            st.end = st.next + CHUNK;
+            at = st.next;
         }
+        st.next = at + size;
+        at as *mut u8
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        match class(layout) {
+            Some(c) => {
+                if let Some(slot) = (*self.state.get()).free.get_mut(c) {
+                    *(ptr as *mut *mut u8) = *slot;
+                    *slot = ptr;
+                }
+            }
+            None => {
+                let _ = rustix::mm::munmap(ptr.cast(), pages(layout.size()));
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let (old, new) = (class(layout), class(new_layout));
+        if old.is_some() && old == new {
+            return ptr;
+        }
+        if old.is_none() && new.is_none() {
+            // A large block grows (or shrinks) by remapping, not copying.
+            return match rustix::mm::mremap(
+                ptr.cast(),
+                pages(layout.size()),
+                pages(new_size),
+                rustix::mm::MremapFlags::MAYMOVE,
+            ) {
+                Ok(p) => p.cast(),
+                Err(_) => core::ptr::null_mut(),
+            };
+        }
+        let to = self.alloc(new_layout);
+        if !to.is_null() {
+            core::ptr::copy_nonoverlapping(ptr, to, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
+        }
+        to
     }
 }
 

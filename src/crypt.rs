@@ -100,7 +100,7 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
     let mut bits = key.len();
     while bits > 0 {
         if bits & 1 == 1 {
-            a.update(alt);
+            a.update(&alt[..]);
         } else {
             a.update(key);
         }
@@ -127,20 +127,20 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
     for round in 0..rounds_n {
         let mut c = Hash::new();
         if round & 1 == 1 {
-            c.update(&p);
+            c.update(p.as_slice());
         } else {
-            c.update(result);
+            c.update(&result[..]);
         }
         if round % 3 != 0 {
-            c.update(&s);
+            c.update(s.as_slice());
         }
         if round % 7 != 0 {
-            c.update(&p);
+            c.update(p.as_slice());
         }
         if round & 1 == 1 {
-            c.update(result);
+            c.update(&result[..]);
         } else {
-            c.update(&p);
+            c.update(p.as_slice());
         }
         result = c.finalize();
     }
@@ -234,7 +234,7 @@ fn alphabet(v: u8) -> u8 {
 fn update_repeated(h: &mut Hash, digest: &[u8; 64], len: usize) {
     let mut left = len;
     while left > 64 {
-        h.update(digest);
+        h.update(&digest[..]);
         left -= 64;
     }
     h.update(digest.get(..left).unwrap_or(&[]));

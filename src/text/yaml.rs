@@ -312,13 +312,15 @@ enum Flow {
     Coll(Node),
 }
 
-/// A scanned plain scalar.
-struct PlainScalar {
+/// A scanned plain or quoted scalar.
+struct Scalar {
     text: String,
     /// It spans lines, so it cannot be a key.
     multiline: bool,
     /// It ends at `: ` on its last line: it is (or tries to be) a key.
     colon: bool,
+    /// It is plain, so the implicit resolvers apply.
+    plain: bool,
 }
 
 /// Mapping entries in first-seen order; a repeated key takes the later value,
@@ -441,6 +443,7 @@ impl Parser<'_> {
         self.i.saturating_sub(self.line_start)
     }
 
+    #[inline(never)]
     fn col(&self) -> i64 {
         // Lossless: a slice is never longer than `isize::MAX` bytes.
         self.col0() as i64
@@ -500,6 +503,7 @@ impl Parser<'_> {
         self.peek() == b'-' && self.ws_after(1)
     }
 
+    #[inline(never)]
     fn deeper(&self, depth: u32, at: Pos) -> Res<u32> {
         let d = depth.saturating_add(1);
         if d > MAX_DEPTH {
@@ -684,18 +688,9 @@ impl Parser<'_> {
                 return self.finish_coll(tag, value, node_pos);
             }
             b'|' | b'>' => (self.block_scalar(parent)?, false, false, false),
-            b'"' | b'\'' => {
-                let (text, multiline) = self.quoted()?;
-                self.skip_spaces();
-                let colon = self.peek() == b':' && self.ws_after(1);
-                (text, multiline, colon, false)
-            }
-            c if !self.starts_plain(c, false) => {
-                return Err(self.err(ErrorKind::UnexpectedChar, start))
-            }
             _ => {
-                let p = self.plain(parent, false, false)?;
-                (p.text, p.multiline, p.colon, true)
+                let p = self.scalar(parent, false, false)?;
+                (p.text, p.multiline, p.colon, p.plain)
             }
         };
         if colon {
@@ -797,20 +792,12 @@ impl Parser<'_> {
                 };
                 return Err(self.err(kind, at));
             }
-            b'"' | b'\'' => {
-                let (text, multiline) = self.quoted()?;
-                self.skip_spaces();
-                if multiline && self.peek() == b':' {
+            _ => {
+                let key = self.scalar(-1, false, true)?;
+                if key.multiline && self.peek() == b':' {
                     return Err(self.err_here(ErrorKind::NestedMapping));
                 }
-                text
-            }
-            c if !self.starts_plain(c, false) => {
-                return Err(self.err(ErrorKind::UnexpectedChar, at))
-            }
-            _ => {
-                let key = self.plain(-1, false, true)?;
-                if !tagged && key.colon && is_merge(&key.text) {
+                if key.plain && !tagged && key.colon && is_merge(&key.text) {
                     return Err(self.err(ErrorKind::MergeKey, at));
                 }
                 key.text
@@ -933,6 +920,7 @@ impl Parser<'_> {
     }
 
     /// Whether a plain scalar may start with `c` (PyYAML's `check_plain`).
+    #[inline(never)]
     fn starts_plain(&self, c: u8, flow: bool) -> bool {
         match c {
             b'-' => !self.ws_after(1),
@@ -943,10 +931,29 @@ impl Parser<'_> {
         }
     }
 
+    /// A quoted or plain scalar under the cursor; for a quoted one, also
+    /// the blanks after it, so `colon` can see a following `: `.
+    fn scalar(&mut self, parent: i64, flow: bool, single_line: bool) -> Res<Scalar> {
+        match self.peek() {
+            b'"' | b'\'' => {
+                let (text, multiline) = self.quoted()?;
+                self.skip_spaces();
+                Ok(Scalar {
+                    text,
+                    multiline,
+                    colon: self.peek() == b':' && self.ws_after(1),
+                    plain: false,
+                })
+            }
+            c if self.starts_plain(c, flow) => self.plain(parent, flow, single_line),
+            _ => Err(self.err_here(ErrorKind::UnexpectedChar)),
+        }
+    }
+
     /// A plain scalar, folded over lines like YAML does. Stops before `: `,
     /// ` #`, a flow indicator (in flow context), `---`/`...`, or a line not
     /// indented deeper than `parent` (block context).
-    fn plain(&mut self, parent: i64, flow: bool, single_line: bool) -> Res<PlainScalar> {
+    fn plain(&mut self, parent: i64, flow: bool, single_line: bool) -> Res<Scalar> {
         let min_col = parent.saturating_add(1);
         let mut out: Vec<u8> = Vec::new();
         // Blanks and breaks are appended as they come; `kept` is the length
@@ -1020,10 +1027,11 @@ impl Parser<'_> {
             }
         }
         out.truncate(kept);
-        Ok(PlainScalar {
+        Ok(Scalar {
             text: into_text(out),
             multiline,
             colon: self.line == last_line && self.peek() == b':' && self.ws_after(1),
+            plain: true,
         })
     }
 
@@ -1397,9 +1405,10 @@ impl Parser<'_> {
                 let value = self.flow_collection(depth)?;
                 return Ok(Flow::Coll(self.finish_coll_tag(tag, value, pos)?));
             }
-            b'"' | b'\'' => (self.quoted()?.0, false),
-            c if self.starts_plain(c, true) => (self.plain(-1, true, false)?.text, true),
-            _ => return Err(self.err(ErrorKind::UnexpectedChar, here)),
+            _ => {
+                let s = self.scalar(-1, true, false)?;
+                (s.text, s.plain)
+            }
         };
         Ok(Flow::Scalar {
             text,

@@ -9,12 +9,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{Arguments, Write as _};
 
-use nanoserde::SerJson;
+use nanoserde::{SerJson, SerJsonState};
 
 use crate::cloudconfig::{self, Inputs};
+use crate::detect;
 use crate::log::{write_all, Log};
 use crate::model::Context;
-use crate::source::{self, nocloud::read_host, Documents, FetchError, Spec};
+use crate::source::{self, nocloud::read_host, Documents, FetchError, Host, Spec};
 use crate::sysroot::apply::{self, Outcome};
 use crate::sysroot::root::Root;
 use crate::text::cmdline::{self, Cmdline};
@@ -26,9 +27,11 @@ const USAGE: &str =
        egret show     [--sysroot DIR] [--from SOURCE]... [--timeout SECS]
        egret validate FILE...
        egret --version | --help
-SOURCE: nocloud:DIR  injected[:DIR]
-        (configdrive, opennebula, fwcfg, smbios, ec2, openstack, gce: later releases)
+SOURCE: nocloud:PATH  configdrive:PATH  opennebula:PATH  fwcfg[:DIR]  smbios[:DIR]
+        injected[:DIR]   (ec2, openstack, gce: later releases)
+        PATH: a block device, an ISO9660 or FAT image file, or a directory
 environment: EGRET_CMDLINE=FILE reads the kernel command line from FILE (default /proc/cmdline)
+             EGRET_HOST=DIR reads /sys, /dev and /proc under DIR (tests)
 ";
 
 pub const EXIT_OK: i32 = 0;
@@ -38,6 +41,8 @@ pub const EXIT_INVALID: i32 = 2;
 const INITRD_RELEASE: &str = "/etc/initrd-release";
 const RESULT_JSON: &str = "/run/egret/result.json";
 const CONF: &str = "/etc/egret/egret.conf";
+/// `CONF` as messages name it when it comes from the sysroot.
+const SYSROOT_CONF: &str = "sysroot:/etc/egret/egret.conf";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Opts {
@@ -139,7 +144,7 @@ pub fn run(args: &[String], env: &[String], clock: &dyn Clock) -> i32 {
         Ok(Command::Version) => out(concat!("egret ", env!("CARGO_PKG_VERSION"), "\n"), EXIT_OK),
         Ok(Command::Help) => out(USAGE, EXIT_OK),
         Ok(Command::Validate(files)) => validate(&files),
-        Ok(Command::Show(o)) => show(&o, env),
+        Ok(Command::Show(o)) => show(&o, env, clock),
         Ok(Command::Apply(o)) => run_apply(&o, env, clock),
         Err(e) => {
             let msg = cat(format_args!("egret: {e}\n{}", USAGE));
@@ -174,14 +179,29 @@ enum Gathered {
     Ctx(alloc::boxed::Box<Context>),
     Nothing,
     Invalid,
+    Failed,
 }
 
-fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gathered {
+/// The running system as `gather` sees it.
+struct Env<'a> {
+    host: Host,
+    clock: &'a dyn Clock,
+}
+
+fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, env: &Env, log: &mut Log) -> Gathered {
+    let (host, clock) = (&env.host, env.clock);
     let mut specs = Vec::new();
     let named: &[String] = if !o.from.is_empty() {
         &o.from
     } else if let Some(s) = &cmd.sources {
-        log.say(format_args!("sources from egret.sources=: {}", s.join(",")));
+        let mut m = String::from("sources from egret.sources=: ");
+        for (i, x) in s.iter().enumerate() {
+            if i > 0 {
+                m.push(',');
+            }
+            m.push_str(x);
+        }
+        log.line(&m);
         s
     } else {
         &[]
@@ -196,33 +216,31 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
             Err(e) => log.say(format_args!("warning: egret.sources: {e}, skipped")),
         }
     }
+    let mut ds = cmd.ds.clone();
     if named.is_empty() {
-        // Detection: only what can exist here. A local seedfrom on the
-        // command line, then seeds injected into the image.
-        if let Some(ds) = &cmd.ds {
-            match ds.seedfrom.as_deref() {
-                Some(s) if s.starts_with('/') || s.starts_with("file://") => {
-                    let p = s.strip_prefix("file://").unwrap_or(s);
-                    log.say(format_args!("detect: ds={} seedfrom {p}", ds.kind));
-                    specs.push(Spec::NoCloud(p.to_owned()));
-                }
-                Some(s) => log.say(format_args!(
-                    "detect: seedfrom {} needs the network: not in this release, skipped",
-                    cloudconfig::printable(s)
-                )),
-                None => {}
-            }
-        }
-        if root.is_some() {
-            specs.push(Spec::Injected(None));
-        } else {
-            log.line("detect: no sysroot, injected seeds not searched");
-        }
+        let timeout = o.timeout.or(cmd.timeout).unwrap_or(detect::DEFAULT_TIMEOUT);
+        let plan = detect::plan(cmd, host, root.is_some(), timeout, clock, log);
+        specs = plan.specs;
+        ds = plan.ds;
     }
 
     let mut docs: Option<Documents> = None;
+    let mut failed = false;
     for s in &specs {
-        match source::fetch(s, root) {
+        let firmware = match s {
+            Spec::FwCfg(_) => Some("fwcfg"),
+            Spec::Smbios(_) => Some("smbios"),
+            _ => None,
+        };
+        if let Some(kind) = firmware {
+            if let Some(cvm) = detect::confidential(host) {
+                log.say(format_args!(
+                    "source {kind}: skipped, the hypervisor of a confidential VM ({cvm}) is not trusted"
+                ));
+                continue;
+            }
+        }
+        match source::fetch(s, root, host) {
             Ok(d) => {
                 log.say(format_args!("source {}: found", d.source));
                 docs = Some(d);
@@ -230,10 +248,13 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
             }
             // An absent source's message is its name and why.
             Err(e @ FetchError::Absent(_)) => log.say(format_args!("source {e}: skipped")),
-            Err(e) => log.say(format_args!("source error: {e}")),
+            Err(e) => {
+                failed = true;
+                log.say(format_args!("source error: {e}"));
+            }
         }
     }
-    let ds = cmd.ds.as_ref();
+    let ds = ds.as_ref();
     let docs = match docs {
         Some(d) => d,
         None if ds.is_some_and(|d| d.instance_id.is_some() || d.hostname.is_some()) => {
@@ -243,6 +264,9 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
                 ..Documents::default()
             }
         }
+        // A source was there but could not be read: that is a failure,
+        // not "nothing to do".
+        None if failed => return Gathered::Failed,
         None => {
             log.line("no configuration source found; nothing to do");
             return Gathered::Nothing;
@@ -255,14 +279,14 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
         default_user: None,
     };
     let conf = match root.map(|r| r.read_follow(CONF, 1 << 20)) {
-        Some(Ok(Some(b))) => Some((b, cat(format_args!("sysroot:{}", CONF)))),
+        Some(Ok(Some(b))) => Some((b, SYSROOT_CONF)),
         _ => match read_host(CONF, 1 << 20) {
-            Ok(Some(b)) => Some((b, CONF.to_owned())),
+            Ok(Some(b)) => Some((b, CONF)),
             _ => None,
         },
     };
     if let Some((bytes, name)) = conf {
-        match cloudconfig::parse_conf(&bytes, &name) {
+        match cloudconfig::parse_conf(&bytes, name) {
             Ok(u) => inputs.default_user = u,
             Err(e) => {
                 log.say(format_args!("error: {e}"));
@@ -284,7 +308,8 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, log: &mut Log) -> Gather
     }
 }
 
-fn show(o: &Opts, env: &[String]) -> i32 {
+#[inline(never)]
+fn show(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
     let mut log = Log::new(false);
     let cmd = read_cmdline(env, &mut log);
     let root = match &o.sysroot {
@@ -297,7 +322,11 @@ fn show(o: &Opts, env: &[String]) -> i32 {
         },
         None => None,
     };
-    match gather(o, &cmd, root.as_ref(), &mut log) {
+    let genv = Env {
+        host: Host::from_env(env),
+        clock,
+    };
+    match gather(o, &cmd, root.as_ref(), &genv, &mut log) {
         Gathered::Ctx(ctx) => {
             let mut json = ctx.serialize_json();
             json.push('\n');
@@ -305,21 +334,49 @@ fn show(o: &Opts, env: &[String]) -> i32 {
         }
         Gathered::Nothing => EXIT_OK,
         Gathered::Invalid => EXIT_INVALID,
+        Gathered::Failed => EXIT_FAIL,
     }
 }
 
-#[derive(SerJson)]
-struct Report {
-    version: String,
-    outcome: String,
-    source: String,
-    instance_id: String,
-    elapsed_ms: u64,
-    written: Vec<String>,
-    warnings: Vec<String>,
-    log: Vec<String>,
+/// `result.json`: one JSON object of `fields`, in order, exactly as
+/// nanoserde's derive writes a struct, without a struct and its clones.
+#[inline(never)]
+fn report(fields: &[(&str, J)]) -> String {
+    let mut s = SerJsonState::new(String::new());
+    s.st_pre();
+    for (i, (name, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            s.conl();
+        }
+        s.field(1, name);
+        match v {
+            J::S(v) => v.ser_json(1, &mut s),
+            J::N(n) => n.ser_json(1, &mut s),
+            J::L(l) => {
+                s.out.push('[');
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        s.conl();
+                    }
+                    v.ser_json(2, &mut s);
+                }
+                s.out.push(']');
+            }
+        }
+    }
+    s.st_post(0);
+    s.out
 }
 
+/// A value of `result.json`; strings as `String`, whose serializer the
+/// binary has anyway.
+enum J<'a> {
+    S(&'a String),
+    N(u64),
+    L(&'a [String]),
+}
+
+#[inline(never)]
 fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
     let start = clock.monotonic_ms();
     let in_initrd = rustix::fs::access(INITRD_RELEASE, rustix::fs::Access::EXISTS).is_ok();
@@ -337,10 +394,15 @@ fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
             return EXIT_FAIL;
         }
     };
-    let ctx = match gather(o, &cmd, Some(&root), &mut log) {
+    let genv = Env {
+        host: Host::from_env(env),
+        clock,
+    };
+    let ctx = match gather(o, &cmd, Some(&root), &genv, &mut log) {
         Gathered::Ctx(c) => c,
         Gathered::Nothing => return EXIT_OK,
         Gathered::Invalid => return EXIT_INVALID,
+        Gathered::Failed => return EXIT_FAIL,
     };
     let opts = apply::Options {
         force: o.force,
@@ -371,22 +433,23 @@ fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
         append_sysroot_log(&root, &log);
     }
     if in_initrd {
-        let report = Report {
-            version: VERSION.to_owned(),
-            outcome: outcome.to_owned(),
-            source: ctx.source.clone(),
-            instance_id: ctx.instance_id.clone(),
-            elapsed_ms: elapsed,
-            written: root.written(),
-            warnings: ctx.warnings.clone(),
-            log: log.lines().to_vec(),
-        };
-        write_result(&report.serialize_json(), &mut log);
+        let json = report(&[
+            ("version", J::S(&VERSION.to_owned())),
+            ("outcome", J::S(&outcome.to_owned())),
+            ("source", J::S(&ctx.source)),
+            ("instance_id", J::S(&ctx.instance_id)),
+            ("elapsed_ms", J::N(elapsed)),
+            ("written", J::L(&root.written())),
+            ("warnings", J::L(&ctx.warnings)),
+            ("log", J::L(log.lines())),
+        ]);
+        write_result(&json, &mut log);
     }
     code
 }
 
 /// Appends this run's log to the sysroot's `/var/log/egret.log`.
+#[inline(never)]
 fn append_sysroot_log(root: &Root, log: &Log) {
     const PATH: &str = "/var/log/egret.log";
     let mut text = root.read(PATH, 4 << 20).ok().flatten().unwrap_or_default();
@@ -401,6 +464,7 @@ fn append_sysroot_log(root: &Root, log: &Log) {
 }
 
 /// `/run/egret/result.json` of the initramfs (carried into the real root's `/run`).
+#[inline(never)]
 fn write_result(json: &str, log: &mut Log) {
     let done = Root::open("/run").and_then(|run| {
         run.mkdir_all("/egret", 0o755, 0, 0)?;
@@ -411,22 +475,42 @@ fn write_result(json: &str, log: &mut Log) {
     }
 }
 
+/// Whether `hay` holds `a`, then `-` or `_`, then `b`: a byte loop instead
+/// of core's substring searcher.
+fn has(hay: &[u8], a: &[u8], b: &[u8]) -> bool {
+    let mut t = hay;
+    while let Some((_, rest)) = t.split_first() {
+        if let Some([b'-' | b'_', tail @ ..]) = t.strip_prefix(a) {
+            if tail.starts_with(b) {
+                return true;
+            }
+        }
+        t = rest;
+    }
+    false
+}
+
 /// What a file given to `validate` is, by its name.
 fn kind_of(path: &str) -> &'static str {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    if base.contains("meta-data") || base.contains("meta_data") {
+    let b = path.as_bytes();
+    let base = match b.iter().rposition(|&c| c == b'/') {
+        Some(i) => b.get(i + 1..).unwrap_or_default(),
+        None => b,
+    };
+    if has(base, b"meta", b"data") {
         "meta-data"
-    } else if base.contains("network-config") || base.contains("network_config") {
+    } else if has(base, b"network", b"config") {
         "network-config"
-    } else if base.ends_with(".conf") {
+    } else if base.ends_with(b".conf") {
         "egret.conf"
-    } else if base.contains("vendor-data") || base.contains("vendor_data") {
+    } else if has(base, b"vendor", b"data") {
         "vendor-data"
     } else {
         "user-data"
     }
 }
 
+#[inline(never)]
 fn validate(files: &[String]) -> i32 {
     let mut code = EXIT_OK;
     let mut report = String::new();
@@ -466,7 +550,13 @@ fn validate(files: &[String]) -> i32 {
             Ok(warnings) => {
                 let _ = writeln!(report, "{f}: ok ({kind}, {} warning(s))", warnings.len());
                 for w in &warnings {
-                    let w = w.trim_start_matches("/user-data").trim_start_matches(':');
+                    let mut w = w.as_str();
+                    while let Some(r) = w.strip_prefix("/user-data") {
+                        w = r;
+                    }
+                    while let Some(r) = w.strip_prefix(':') {
+                        w = r;
+                    }
                     let _ = writeln!(report, "  warning: {w}");
                 }
             }
@@ -597,6 +687,49 @@ mod tests {
     }
 
     #[test]
+    fn report_is_what_the_derive_wrote() {
+        #[derive(SerJson)]
+        struct Report {
+            version: String,
+            outcome: String,
+            elapsed_ms: u64,
+            written: Vec<String>,
+            log: Vec<String>,
+        }
+        let r = Report {
+            version: "1.2".into(),
+            outcome: "a\"b\n\u{1}".into(),
+            elapsed_ms: 42,
+            written: vec![],
+            log: args(&["x", "y\\z"]),
+        };
+        let json = report(&[
+            ("version", J::S(&r.version)),
+            ("outcome", J::S(&r.outcome)),
+            ("elapsed_ms", J::N(r.elapsed_ms)),
+            ("written", J::L(&r.written)),
+            ("log", J::L(&r.log)),
+        ]);
+        assert_eq!(json, r.serialize_json());
+        assert_eq!(
+            json,
+            r#"{"version":"1.2","outcome":"a\"b\n\u0001","elapsed_ms":42,"written":[],"log":["x","y\\z"]}"#
+        );
+        assert_eq!(report(&[]), "{}");
+    }
+
+    #[test]
+    fn has_finds_both_separators() {
+        assert!(has(b"meta-data", b"meta", b"data"));
+        assert!(has(b"xmeta_datay", b"meta", b"data"));
+        assert!(has(b"metameta-data", b"meta", b"data"));
+        assert!(!has(b"meta.data", b"meta", b"data"));
+        assert!(!has(b"meta-dat", b"meta", b"data"));
+        assert!(!has(b"meta-", b"meta", b"data"));
+        assert!(!has(b"", b"meta", b"data"));
+    }
+
+    #[test]
     fn validate_kinds() {
         assert_eq!(kind_of("/seed/meta-data"), "meta-data");
         assert_eq!(kind_of("user-data"), "user-data");
@@ -605,5 +738,10 @@ mod tests {
         assert_eq!(kind_of("/etc/egret/egret.conf"), "egret.conf");
         assert_eq!(kind_of("seed/vendor_data"), "vendor-data");
         assert_eq!(kind_of("meta-data.d/user-data"), "user-data");
+        assert_eq!(kind_of("/a/b/network_config.yaml"), "network-config");
+        assert_eq!(kind_of("/x.conf/vendor-data"), "vendor-data");
+        assert_eq!(kind_of("meta_data.conf"), "meta-data");
+        assert_eq!(kind_of("/"), "user-data");
+        assert_eq!(kind_of(""), "user-data");
     }
 }

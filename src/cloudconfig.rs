@@ -16,7 +16,8 @@ use crate::model::{
     ChPasswd, Content, Context, EtcHosts, Group, Password, Script, Secret, User, WriteFile,
     DISABLE_ROOT_OPTS,
 };
-use crate::source::Documents;
+use crate::platform;
+use crate::source::{Documents, MetaKind};
 use crate::sysroot::accounts::valid_name;
 use crate::text::userdata::{self, Piece};
 use crate::text::value::{Entry, Node, Pos, Value};
@@ -151,6 +152,7 @@ pub fn build(docs: &Documents, inputs: &Inputs) -> Result<Context, Error> {
     build_ctx(docs, inputs).map_err(|e| *e)
 }
 
+#[inline(never)] // measured: smaller out of line
 fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     let mut ctx = Context {
         source: docs.source.clone(),
@@ -161,23 +163,43 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         ssh_deletekeys: true,
         ..Context::default()
     };
-    let md = match &docs.meta_data {
-        Some(b) => meta_data(b, &docs.name("meta-data"))?,
-        None => MetaData::default(),
+    // Platform documents (config-2, OpenNebula, credentials) sit below
+    // meta-data and user-data: what the user wrote wins.
+    let plat = platform::read(docs).map_err(|e| fail(&e.file, e.pos, e.what))?;
+    ctx.warnings.extend(docs.warnings.iter().cloned());
+    ctx.warnings.extend(plat.warnings);
+    let md = match (&docs.meta_data, docs.meta_kind) {
+        (Some(b), MetaKind::NoCloud) => meta_data(b, &docs.name("meta-data"))?,
+        _ => MetaData::default(),
     };
     ctx.instance_id = inputs
         .cmdline_instance_id
         .clone()
         .or(md.instance_id)
+        .or(plat.instance_id)
         .unwrap_or_else(|| DEFAULT_INSTANCE_ID.to_owned());
-    let md_hostname = inputs.cmdline_hostname.clone().or(md.local_hostname);
+    let md_hostname = inputs
+        .cmdline_hostname
+        .clone()
+        .or(md.local_hostname)
+        .or(plat.hostname);
+    let (user_label, vendor_label) = match docs.meta_kind {
+        MetaKind::NoCloud => ("user-data", "vendor-data"),
+        MetaKind::ConfigDrive => ("user_data", "vendor_data.json"),
+        MetaKind::OpenNebula => ("context.sh(USER_DATA)", ""),
+    };
+    let vendor_data = match docs.meta_kind {
+        MetaKind::ConfigDrive => &plat.vendor_data,
+        _ => &docs.vendor_data,
+    };
+    let user_data = docs.user_data.as_ref().or(plat.user_data.as_ref());
 
     // Vendor data first, user data over it; scripts keep that order too.
     let mut merged: Option<Node> = None;
     let mut scripts: Vec<Script> = Vec::new();
     for (label, bytes) in [
-        ("vendor-data", &docs.vendor_data),
-        ("user-data", &docs.user_data),
+        (vendor_label, vendor_data.as_ref()),
+        (user_label, user_data),
     ] {
         let Some(bytes) = bytes else { continue };
         let name = docs.name(label);
@@ -232,9 +254,23 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     let cfg = merged.unwrap_or(Node::new(Pos::default(), Value::Map(Vec::new())));
     // Errors in merged trees name the user-data document; positions stay exact
     // because every node keeps the position it was parsed at.
-    let file = docs.name("user-data");
+    let file = docs.name(user_label);
     let r = Reader { file: &file };
-    r.apply_cloud_config(&cfg, &mut ctx, inputs, md.public_keys, md_hostname, scripts)?;
+    // Owned inputs go into `ctx` first, so that the many error exits of
+    // `apply_cloud_config` have nothing of their own to drop.
+    let mut keys = md.public_keys;
+    for k in plat.public_keys {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    ctx.ssh_authorized_keys = keys;
+    scripts.extend(plat.scripts);
+    ctx.scripts = scripts;
+    r.apply_cloud_config(&cfg, &mut ctx, inputs, md_hostname.as_deref())?;
+    // The platform's users first: a user-data entry for the same name is
+    // applied after it and wins.
+    ctx.users.splice(0..0, plat.users);
     Ok(ctx)
 }
 
@@ -505,18 +541,17 @@ impl Reader<'_> {
         }
     }
 
+    /// `ctx` arrives with meta-data's keys in `ssh_authorized_keys` and the
+    /// user-data scripts in `scripts`.
     #[inline(never)]
     fn apply_cloud_config(
         &self,
         cfg: &Node,
         ctx: &mut Context,
         inputs: &Inputs,
-        md_keys: Vec<String>,
-        md_hostname: Option<String>,
-        part_scripts: Vec<Script>,
+        md_hostname: Option<&str>,
     ) -> Result<(), Fail> {
-        let mut warnings = Vec::new();
-        let w = &mut warnings;
+        let w = &mut ctx.warnings;
 
         // Users and groups.
         match cfg.get("users") {
@@ -530,7 +565,6 @@ impl Reader<'_> {
         if let Some(n) = cfg.get("groups") {
             ctx.groups = self.groups(n)?;
         }
-        ctx.ssh_authorized_keys = md_keys;
         if let Some(n) = cfg.get("ssh_authorized_keys") {
             for k in self.key_list(n)? {
                 if !ctx.ssh_authorized_keys.contains(&k) {
@@ -556,9 +590,12 @@ impl Reader<'_> {
         };
         let (host, fqdn) = match (cfg_fqdn, cfg_host) {
             (Some(f), h) => (Some(h.unwrap_or_else(|| first_label(&f))), Some(f)),
-            (None, Some(h)) if h.contains('.') => (Some(first_label(&h)), Some(h)),
-            (None, Some(h)) => (Some(h), md_hostname.clone()),
-            (None, None) => (md_hostname.as_deref().map(first_label), md_hostname.clone()),
+            (None, Some(h)) if has_byte(&h, b".") => (Some(first_label(&h)), Some(h)),
+            (None, Some(h)) => (Some(h), md_hostname.map(ToOwned::to_owned)),
+            (None, None) => (
+                md_hostname.map(first_label),
+                md_hostname.map(ToOwned::to_owned),
+            ),
         };
         for (what, v) in [("hostname", &host), ("fqdn", &fqdn)] {
             if let Some(v) = v {
@@ -605,7 +642,7 @@ impl Reader<'_> {
             }
         }
         if let Some(n) = cfg.get("chpasswd") {
-            self.chpasswd(n, ctx, w)?;
+            self.chpasswd(n, &mut ctx.chpasswd, &mut ctx.chpasswd_expire, w)?;
         }
         if let Some(n) = cfg.get("ssh_pwauth") {
             ctx.ssh_pwauth = match &n.value {
@@ -635,19 +672,21 @@ impl Reader<'_> {
 
         // First-boot scripts: bootcmd, then user-data scripts, then runcmd.
         if let Some(n) = cfg.get("bootcmd") {
-            ctx.scripts.push(Script {
-                name: "bootcmd".to_owned(),
-                body: Content(self.commands(n, "bootcmd")?),
-            });
+            let body = Content(self.commands(n, "bootcmd")?);
+            ctx.scripts.insert(
+                0,
+                Script {
+                    name: "bootcmd".to_owned(),
+                    body,
+                },
+            );
         }
-        ctx.scripts.extend(part_scripts);
         if let Some(n) = cfg.get("runcmd") {
             ctx.scripts.push(Script {
                 name: "runcmd".to_owned(),
                 body: Content(self.commands(n, "runcmd")?),
             });
         }
-        ctx.warnings.extend(warnings);
         Ok(())
     }
 
@@ -769,16 +808,36 @@ impl Reader<'_> {
         let mut plain: Option<String> = None;
         for e in entries {
             let v = &e.value;
-            match e.key.as_str() {
+            let key = e.key.as_str();
+            // Keys of one type share one reader call: one call site, not one
+            // per key.
+            let text = match key {
+                "gecos" => Some(&mut u.gecos),
+                "primary_group" | "primary-group" => Some(&mut u.primary_group),
+                "shell" => Some(&mut u.shell),
+                "homedir" => Some(&mut u.homedir),
+                "passwd" | "hashed_passwd" => Some(&mut hashed),
+                "plain_text_passwd" => Some(&mut plain),
+                _ => None,
+            };
+            if let Some(slot) = text {
+                *slot = self.opt_string(v)?;
+                continue;
+            }
+            let flag = match key {
+                "no_user_group" | "no-user-group" => Some(&mut u.no_user_group),
+                "no_create_home" | "no-create-home" => Some(&mut u.no_create_home),
+                "system" => Some(&mut u.system),
+                "lock_passwd" | "lock-passwd" => Some(&mut u.lock_passwd),
+                _ => None,
+            };
+            if let Some(slot) = flag {
+                *slot = self.boolean(v)?;
+                continue;
+            }
+            match key {
                 "name" => u.name = self.string(v)?,
-                "gecos" => u.gecos = self.opt_string(v)?,
                 "groups" => u.groups = self.comma_list(v)?,
-                "primary_group" | "primary-group" => u.primary_group = self.opt_string(v)?,
-                "no_user_group" | "no-user-group" => u.no_user_group = self.boolean(v)?,
-                "shell" => u.shell = self.opt_string(v)?,
-                "homedir" => u.homedir = self.opt_string(v)?,
-                "no_create_home" | "no-create-home" => u.no_create_home = self.boolean(v)?,
-                "system" => u.system = self.boolean(v)?,
                 "uid" => {
                     u.uid = if v.is_null() {
                         None
@@ -786,9 +845,6 @@ impl Reader<'_> {
                         Some(self.u32(v)?)
                     }
                 }
-                "lock_passwd" | "lock-passwd" => u.lock_passwd = self.boolean(v)?,
-                "passwd" | "hashed_passwd" => hashed = self.opt_string(v)?,
-                "plain_text_passwd" => plain = self.opt_string(v)?,
                 "sudo" => {
                     u.sudo = match &v.value {
                         Value::Null | Value::Bool(false) => Vec::new(),
@@ -802,7 +858,7 @@ impl Reader<'_> {
                         _ => vec_of(self.string(v)?),
                     };
                     for rule in &u.sudo {
-                        if rule.contains('\n') {
+                        if has_byte(rule, b"\n") {
                             return Err(self.err(v, "a sudo rule must be one line"));
                         }
                     }
@@ -847,7 +903,7 @@ impl Reader<'_> {
             ("primary_group", &u.primary_group),
         ] {
             if let Some(v) = v {
-                if v.contains([':', '\n']) {
+                if has_byte(v, b":\n") {
                     return Err(self.errf(
                         n,
                         format_args!("{what} of {} contains ':' or a newline", u.name),
@@ -863,6 +919,7 @@ impl Reader<'_> {
         Ok(u)
     }
 
+    #[inline(never)] // measured: smaller out of line
     fn groups(&self, n: &Node) -> Result<Vec<Group>, Fail> {
         let mut out = Vec::new();
         // A list of names or `{name: members}` maps, or one such item alone.
@@ -898,6 +955,7 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    #[inline(never)] // measured: smaller out of line
     fn write_file(&self, n: &Node, w: &mut Vec<String>) -> Result<WriteFile, Fail> {
         let Value::Map(_) = &n.value else {
             return Err(self.err(n, "a write_files entry must be a mapping"));
@@ -906,7 +964,7 @@ impl Reader<'_> {
             .get("path")
             .ok_or_else(|| self.err(n, "write_files entry without path"))?;
         let mut path = self.string(path_node)?;
-        if path.is_empty() || path.contains('\0') {
+        if path.is_empty() || has_byte(&path, b"\0") {
             return Err(self.err(path_node, "invalid path"));
         }
         if !path.starts_with('/') {
@@ -921,14 +979,18 @@ impl Reader<'_> {
             },
         };
         let encoding = match n.get("encoding") {
-            Some(e) => self.string(e)?.to_ascii_lowercase(),
+            Some(e) => {
+                let mut s = self.string(e)?;
+                s.make_ascii_lowercase();
+                s
+            }
             None => "text/plain".to_owned(),
         };
         let at = n.get("encoding").unwrap_or(n);
         // `gz`, `b64`, or both as `gz+b64`; each with its long spelling too.
         let (g, b) = encoding.split_once('+').unwrap_or((&encoding, &encoding));
         let (mut gz, mut b64) = (in_list("gz gzip", g), in_list("b64 base64", b));
-        let known = if encoding.contains('+') {
+        let known = if has_byte(&encoding, b"+") {
             gz && b64
         } else {
             gz || b64 || encoding == "text/plain"
@@ -990,6 +1052,7 @@ impl Reader<'_> {
 
     /// cloud-init's `decode_perms`: an integer is taken as is (YAML reads
     /// `0644` as octal already), a string is octal.
+    #[inline(never)] // measured: smaller out of line
     fn permissions(&self, n: &Node, w: &mut Vec<String>) -> Result<u32, Fail> {
         let mode = match &n.value {
             Value::Int(i) => {
@@ -1013,9 +1076,16 @@ impl Reader<'_> {
         Ok(mode)
     }
 
-    fn chpasswd(&self, n: &Node, ctx: &mut Context, w: &mut Vec<String>) -> Result<(), Fail> {
+    #[inline(never)] // measured: smaller out of line
+    fn chpasswd(
+        &self,
+        n: &Node,
+        out: &mut Vec<ChPasswd>,
+        expire: &mut bool,
+        w: &mut Vec<String>,
+    ) -> Result<(), Fail> {
         if let Some(e) = n.get("expire") {
-            ctx.chpasswd_expire = self.boolean(e)?;
+            *expire = self.boolean(e)?;
         }
         if let Some(users) = n.get("users") {
             for u in self.seq(users, "chpasswd.users")? {
@@ -1028,10 +1098,10 @@ impl Reader<'_> {
                     .ok_or_else(|| self.err(u, "chpasswd user without password"))?;
                 let pw = self.string(pw_node)?;
                 let kind = match u.get("type") {
-                    Some(t) => self.string(t)?,
-                    None => "hash".to_owned(),
+                    Some(t) => Some(self.string(t)?),
+                    None => None,
                 };
-                let password = match kind.as_str() {
+                let password = match kind.as_deref().unwrap_or("hash") {
                     "hash" => Password::Hash(Secret(pw)),
                     "text" => Password::Plain(Secret(pw)),
                     "RANDOM" => {
@@ -1040,7 +1110,7 @@ impl Reader<'_> {
                     }
                     _ => return Err(self.err(u, "chpasswd type must be hash, text or RANDOM")),
                 };
-                ctx.chpasswd.push(ChPasswd { name, password });
+                out.push(ChPasswd { name, password });
             }
         }
         if let Some(list) = n.get("list") {
@@ -1049,33 +1119,20 @@ impl Reader<'_> {
                 list,
                 "chpasswd.list is deprecated in cloud-init; use chpasswd.users",
             );
-            let lines: Vec<String> = match &list.value {
-                Value::Seq(items) => self.strings(items)?,
-                _ => self.string(list)?.lines().map(ToOwned::to_owned).collect(),
-            };
-            for line in lines {
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
+            match &list.value {
+                Value::Seq(items) => {
+                    for line in self.strings(items)? {
+                        self.chpasswd_line(&line, list, out, w)?;
+                    }
                 }
-                let Some((name, pw)) = line.split_once(':') else {
-                    return Err(self.err(list, "chpasswd.list entries are `user:password`"));
-                };
-                if pw == "R" || pw == "RANDOM" {
-                    self.warn(
-                        w,
-                        list,
-                        "chpasswd RANDOM passwords are not supported; entry skipped",
-                    );
-                    continue;
+                _ => {
+                    for line in self.string(list)?.lines() {
+                        self.chpasswd_line(line, list, out, w)?;
+                    }
                 }
-                ctx.chpasswd.push(ChPasswd {
-                    name: name.to_owned(),
-                    password: guess_password(pw.to_owned()),
-                });
             }
         }
-        for c in &ctx.chpasswd {
+        for c in out.iter() {
             if !valid_name(&c.name) {
                 return Err(self.bad(n, "invalid user name", &c.name));
             }
@@ -1083,10 +1140,40 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// One `user:password` line of the deprecated `chpasswd.list`.
+    fn chpasswd_line(
+        &self,
+        line: &str,
+        list: &Node,
+        out: &mut Vec<ChPasswd>,
+        w: &mut Vec<String>,
+    ) -> Result<(), Fail> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(());
+        }
+        let Some((name, pw)) = line.split_once(':') else {
+            return Err(self.err(list, "chpasswd.list entries are `user:password`"));
+        };
+        if pw == "R" || pw == "RANDOM" {
+            self.warn(
+                w,
+                list,
+                "chpasswd RANDOM passwords are not supported; entry skipped",
+            );
+            return Ok(());
+        }
+        out.push(ChPasswd {
+            name: name.to_owned(),
+            password: guess_password(pw.to_owned()),
+        });
+        Ok(())
+    }
+
     /// `runcmd`/`bootcmd` into one shell script, as cloud-init's `shellify`:
     /// strings verbatim, lists quoted word by word.
     fn commands(&self, n: &Node, what: &str) -> Result<Vec<u8>, Fail> {
-        let mut s = String::from("#!/bin/sh\n");
+        let mut s = Vec::from(&b"#!/bin/sh\n"[..]);
         let items = match &n.value {
             Value::Str(_) => core::slice::from_ref(n),
             _ => self.seq(n, what)?,
@@ -1096,16 +1183,16 @@ impl Reader<'_> {
                 Value::Seq(words) => {
                     for (i, word) in words.iter().enumerate() {
                         if i > 0 {
-                            s.push(' ');
+                            s.push(b' ');
                         }
                         shell_quote(&mut s, &self.string(word)?);
                     }
                 }
-                _ => s.push_str(&self.string(item)?),
+                _ => s.extend_from_slice(self.string(item)?.as_bytes()),
             }
-            s.push('\n');
+            s.push(b'\n');
         }
-        Ok(s.into_bytes())
+        Ok(s)
     }
 }
 
@@ -1138,6 +1225,12 @@ fn overlay_default(d: &User, u: User) -> User {
     out.lock_passwd = u.lock_passwd;
     out.ssh_authorized_keys.extend(u.ssh_authorized_keys);
     out
+}
+
+/// Whether `s` contains one of the ASCII bytes in `set`: a byte loop, not
+/// `core::str`'s pattern searchers.
+fn has_byte(s: &str, set: &[u8]) -> bool {
+    s.bytes().any(|b| set.contains(&b))
 }
 
 fn vec_of(s: String) -> Vec<String> {
@@ -1213,22 +1306,23 @@ pub fn printable(s: &str) -> String {
     out
 }
 
-fn shell_quote(out: &mut String, w: &str) {
+/// Bytes, not chars: UTF-8 passes through unchanged either way.
+fn shell_quote(out: &mut Vec<u8>, w: &str) {
     if !w.is_empty()
         && w.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
     {
-        out.push_str(w);
+        out.extend_from_slice(w.as_bytes());
         return;
     }
-    out.push('\'');
-    for c in w.chars() {
-        match c {
-            '\'' => out.push_str("'\\''"),
-            c => out.push(c),
+    out.push(b'\'');
+    for b in w.bytes() {
+        match b {
+            b'\'' => out.extend_from_slice(b"'\\''"),
+            b => out.push(b),
         }
     }
-    out.push('\'');
+    out.push(b'\'');
 }
 
 /// `YYYY-MM-DD` to days since the epoch (proleptic Gregorian).
@@ -1264,6 +1358,7 @@ pub fn data_uri(uri: &str) -> Option<Result<Vec<u8>, &'static str>> {
     }
 }
 
+#[inline(never)] // measured: smaller out of line
 fn percent_decode(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -1287,6 +1382,14 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A context's scripts as (name, body) pairs.
+    fn scripts(c: &Context) -> Vec<(&str, &[u8])> {
+        c.scripts
+            .iter()
+            .map(|s| (s.name.as_str(), s.body.0.as_slice()))
+            .collect()
+    }
     use alloc::vec;
 
     fn docs(user_data: &str) -> Documents {
@@ -1603,13 +1706,8 @@ mod tests {
             .map(|g| (g.name.as_str(), g.members.len()))
             .collect();
         assert_eq!(groups, [("p", 0), ("q", 2), ("r", 0), ("s", 0)]);
-        let scripts: Vec<(&str, &[u8])> = c
-            .scripts
-            .iter()
-            .map(|s| (s.name.as_str(), s.body.0.as_slice()))
-            .collect();
         assert_eq!(
-            scripts,
+            scripts(&c),
             [
                 ("bootcmd", &b"#!/bin/sh\ndate\n"[..]),
                 ("runcmd", &b"#!/bin/sh\necho 'it'\\''s' ''\nls -l\n"[..]),
@@ -1654,5 +1752,110 @@ mod tests {
     fn printable_escapes_controls() {
         assert_eq!(printable("a\u{1}\u{9f}\u{7f}b é"), "a\\x01\\x9f\\x7fb é");
         assert_eq!(printable(&"x".repeat(100)).len(), 64);
+    }
+
+    /// Keys read through shared code paths: per-user keys by type, chpasswd
+    /// in all its forms, meta-data's hostname and keys, script order.
+    #[test]
+    fn user_keys_chpasswd_and_script_order() {
+        let d = Documents {
+            source: "t".to_owned(),
+            meta_data: Some(b"local-hostname: m.example.org\npublic-keys: [k1]\n".to_vec()),
+            vendor_data: Some(b"#!/bin/sh\necho v\n".to_vec()),
+            user_data: Some(
+                b"#cloud-config\nssh_authorized_keys: [k2, k1]\nusers:\n- name: u\n  gecos: G\n  primary-group: pg\n  shell: /bin/zsh\n  homedir: /h\n  passwd: $6$s$h\n  plain_text_passwd: p\n  no-user-group: true\n  no_create_home: yes\n  system: on\n  lock-passwd: false\n  uid: '7'\n  expiredate: 1970-01-02\n  bogus: 1\n- name: v\n  plain_text_passwd: q\nchpasswd:\n  expire: false\n  users:\n  - {name: u, password: x, type: text}\n  - {name: v, password: y}\n  - {name: w, password: z, type: RANDOM}\n  list: \"a:b\\n\\n c:$1$s$h \\nd:R\\n\"\nbootcmd: [b]\nruncmd: [r]\n"
+                    .to_vec(),
+            ),
+            ..Documents::default()
+        };
+        let c = match build(&d, &Inputs::default()) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let hash = |s: &str| Password::Hash(Secret(s.to_owned()));
+        let plain = |s: &str| Password::Plain(Secret(s.to_owned()));
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            (c.hostname.clone(), c.fqdn.clone()),
+            (some("m"), some("m.example.org"))
+        );
+        assert_eq!(c.ssh_authorized_keys, ["k1", "k2"]);
+        assert_eq!(
+            c.users,
+            [
+                User {
+                    name: "u".to_owned(),
+                    gecos: some("G"),
+                    primary_group: some("pg"),
+                    no_user_group: true,
+                    shell: some("/bin/zsh"),
+                    homedir: some("/h"),
+                    no_create_home: true,
+                    system: true,
+                    uid: Some(7),
+                    password: Some(hash("$6$s$h")),
+                    expiredate: Some(1),
+                    ..User::default()
+                },
+                User {
+                    name: "v".to_owned(),
+                    lock_passwd: true,
+                    password: Some(plain("q")),
+                    ..User::default()
+                },
+            ]
+        );
+        let pw = |name: &str, password| ChPasswd {
+            name: name.to_owned(),
+            password,
+        };
+        assert_eq!(
+            c.chpasswd,
+            [
+                pw("u", plain("x")),
+                pw("v", hash("y")),
+                pw("a", plain("b")),
+                pw("c", hash("$1$s$h")),
+            ]
+        );
+        assert!(!c.chpasswd_expire);
+        assert_eq!(
+            scripts(&c),
+            [
+                ("bootcmd", &b"#!/bin/sh\nb\n"[..]),
+                ("part-001", &b"#!/bin/sh\necho v\n"[..]),
+                ("runcmd", &b"#!/bin/sh\nr\n"[..]),
+            ]
+        );
+        assert_eq!(
+            c.warnings,
+            [
+                "t/user-data:17:10: user key `bogus` ignored",
+                "t/user-data:25:5: chpasswd type RANDOM is not supported; entry skipped",
+                "t/user-data:26:9: chpasswd.list is deprecated in cloud-init; use chpasswd.users",
+                "t/user-data:26:9: chpasswd RANDOM passwords are not supported; entry skipped",
+            ]
+        );
+
+        // The list form of `chpasswd.list`, and its refusals.
+        let c = ok("#cloud-config\nchpasswd: {list: ['e:f', ' ', 'g:RANDOM']}\n");
+        assert_eq!(c.chpasswd, [pw("e", plain("f"))]);
+        assert_eq!(c.warnings.len(), 2);
+        assert_eq!(
+            refused("#cloud-config\nchpasswd: {list: [e]}\n"),
+            "t/user-data:2:18: chpasswd.list entries are `user:password`"
+        );
+        assert_eq!(
+            refused("#cloud-config\nchpasswd: {list: [e, [x]]}\n"),
+            "t/user-data:2:22: expected a string"
+        );
+        assert_eq!(
+            refused("#cloud-config\nchpasswd: {users: [{name: e, password: f, type: x}]}\n"),
+            "t/user-data:2:20: chpasswd type must be hash, text or RANDOM"
+        );
+        assert_eq!(
+            refused("#cloud-config\nusers: [{name: u, shell: 'a:b'}]\n"),
+            "t/user-data:2:9: shell of u contains ':' or a newline"
+        );
     }
 }

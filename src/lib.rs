@@ -4,6 +4,7 @@
 //! - [`text`]: pure text formats (YAML subset, MIME, base64, gzip, cmdline).
 //! - [`source`]: one module per configuration source; each yields [`source::Documents`].
 //! - [`cloudconfig`]: documents into the one normalized [`model::Context`].
+//! - [`wire`]: byte formats read from media and firmware (ISO9660, FAT, SMBIOS).
 //! - [`sysroot`]: every write into the target root, confined to it.
 //! - [`cli`]: argument parsing and the top-level flow.
 #![no_std]
@@ -16,10 +17,13 @@ extern crate std;
 pub mod cli;
 pub mod cloudconfig;
 pub mod crypt;
+pub mod detect;
 pub mod log;
 pub mod model;
+pub mod platform;
 pub mod source;
 pub mod sshkey;
 pub mod stdio;
 pub mod sysroot;
 pub mod text;
+pub mod wire;

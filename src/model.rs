@@ -57,6 +57,9 @@ pub struct User {
     pub expiredate: Option<u64>,
     /// This entry is the image's default user (`default` in `users:`).
     pub is_default: bool,
+    /// `shell` applies to an existing user too (systemd's `passwd.shell.root`);
+    /// cloud-config entries leave an existing user's shell alone, as cloud-init.
+    pub set_shell: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]

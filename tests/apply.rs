@@ -463,3 +463,32 @@ fn no_default_user_sends_keys_to_root() {
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRootOnly root@x\n"
     );
 }
+
+/// Large documents take every path of the binary's allocator: small size
+/// classes growing into their own mappings, remapped as they grow.
+#[test]
+fn megabytes_of_content_arrive_byte_exact() {
+    let s = Scratch::new("big");
+    let root = s.sysroot();
+    let body: String = (0..60_000u32)
+        .map(|i| format!("line {i} {}\n", i.wrapping_mul(2_654_435_761)))
+        .collect();
+    let mut ud =
+        String::from("#cloud-config\nwrite_files:\n  - path: /var/big.txt\n    content: |\n");
+    for l in body.lines() {
+        ud.push_str("      ");
+        ud.push_str(l);
+        ud.push('\n');
+    }
+    let seed = s.seed_with(
+        "big",
+        &[
+            ("meta-data", b"instance-id: big\n"),
+            ("user-data", ud.as_bytes()),
+        ],
+    );
+    assert!(ud.len() > 1 << 20, "{}", ud.len());
+    let (code, _, err) = text(&apply_seed(&s, &root, &seed, &[], ""));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read_to_string(root.join("var/big.txt")).unwrap(), body);
+}

@@ -127,14 +127,77 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Runs egret with `args`, the kernel command line from `cmdline` (never the host's).
+/// Runs egret with `args`, the kernel command line from `cmdline` (never the
+/// host's), and `host/` next to it as the machine's `/sys`, `/dev` and `/proc`,
+/// so detection never sees this machine's devices or firmware.
 pub fn egret(args: &[&str], cmdline: &Path) -> Output {
+    let host = cmdline.with_file_name("host");
+    fs::create_dir_all(&host).unwrap();
     Command::new(BIN)
         .args(args)
         .env("EGRET_CMDLINE", cmdline)
+        .env("EGRET_HOST", &host)
         .env_remove("EGRET_DEBUG")
         .output()
         .unwrap()
+}
+
+/// Runs a fixture-making tool; it must exist (`tests/run` installs them).
+pub fn tool(cmd: &str, args: &[&str]) {
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (tests/run installs it)"));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// An ISO9660 image of `dir`, as `genisoimage` (or `xorriso -as mkisofs`
+/// when `args` starts with `xorriso`) makes it with `args`.
+pub fn iso(dir: &Path, out: &Path, label: &str, args: &[&str]) -> PathBuf {
+    let (cmd, mut a) = match args.first() {
+        Some(&"xorriso") => ("xorriso", vec!["-as", "mkisofs"]),
+        _ => ("genisoimage", vec![]),
+    };
+    a.extend(args.iter().filter(|x| **x != "xorriso"));
+    a.extend([
+        "-quiet",
+        "-V",
+        label,
+        "-o",
+        out.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    tool(cmd, &a);
+    out.to_path_buf()
+}
+
+/// A FAT image of `dir` (`mkfs.vfat -n LABEL` + `mmd`/`mcopy`), as users make
+/// NoCloud and config-2 disks.
+pub fn vfat(dir: &Path, out: &Path, label: &str) -> PathBuf {
+    let _ = fs::remove_file(out);
+    tool(
+        "mkfs.vfat",
+        &["-C", "-n", label, out.to_str().unwrap(), "2048"],
+    );
+    fn walk(img: &str, base: &Path, rel: &Path) {
+        for e in fs::read_dir(base.join(rel)).unwrap() {
+            let e = e.unwrap();
+            let r = rel.join(e.file_name());
+            let target = format!("::/{}", r.display());
+            if e.file_type().unwrap().is_dir() {
+                tool("mmd", &["-i", img, &target]);
+                walk(img, base, &r);
+            } else {
+                tool("mcopy", &["-i", img, e.path().to_str().unwrap(), &target]);
+            }
+        }
+    }
+    walk(out.to_str().unwrap(), dir, Path::new(""));
+    out.to_path_buf()
 }
 
 /// `egret apply --sysroot ROOT --from nocloud:SEED EXTRA...` under the

@@ -12,4 +12,5 @@ mod apply;
 mod bad_input;
 mod cli;
 mod confinement;
+mod sources;
 mod variants;

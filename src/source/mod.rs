@@ -9,8 +9,43 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::sysroot::root::Root;
+use crate::text::cat;
 
+pub mod block;
+pub mod configdrive;
+pub mod disk;
+pub mod fwcfg;
 pub mod nocloud;
+pub mod opennebula;
+pub mod smbios;
+
+/// The running system's files egret reads to detect sources: `/sys`, `/dev`,
+/// `/proc`. `EGRET_HOST=DIR` moves them under `DIR` so tests can fake
+/// devices and firmware; production leaves it empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Host {
+    pub prefix: String,
+}
+
+impl Host {
+    pub fn from_env(env: &[String]) -> Host {
+        let prefix = env
+            .iter()
+            .find_map(|kv| kv.strip_prefix("EGRET_HOST="))
+            .unwrap_or("")
+            .trim_end_matches('/');
+        Host {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// `p` (absolute) on the host.
+    pub fn path(&self, p: &str) -> String {
+        let mut s = self.prefix.clone();
+        s.push_str(p);
+        s
+    }
+}
 
 /// Largest document egret reads from any source.
 pub const MAX_DOC: usize = 16 << 20;
@@ -24,16 +59,41 @@ pub struct Documents {
     pub user_data: Option<Vec<u8>>,
     pub vendor_data: Option<Vec<u8>>,
     pub network_config: Option<Vec<u8>>,
+    /// How `meta_data` is written.
+    pub meta_kind: MetaKind,
+    /// systemd credentials from firmware (fw_cfg, SMBIOS type 11).
+    pub credentials: Vec<Credential>,
+    /// What the source skipped while reading, e.g. a malformed credential.
+    pub warnings: Vec<String>,
+}
+
+/// The format of [`Documents::meta_data`], fixed by the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetaKind {
+    /// NoCloud `meta-data`: YAML or JSON.
+    #[default]
+    NoCloud,
+    /// OpenStack config-2 `meta_data.json`; `vendor_data` is
+    /// `vendor_data.json` (or `vendor_data2.json`) and `network_config` is
+    /// `network_data.json`.
+    ConfigDrive,
+    /// OpenNebula `context.sh`, which also carries user-data and scripts.
+    OpenNebula,
+}
+
+/// A systemd credential handed over by firmware, e.g. `system.hostname`.
+/// Ordered by name (then value), the order they are applied in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Credential {
+    pub name: String,
+    pub value: Vec<u8>,
 }
 
 impl Documents {
     /// A document's name for messages: `nocloud:/seed/user-data`.
     pub fn name(&self, doc: &str) -> String {
-        if self.source.ends_with('/') {
-            format!("{}{doc}", self.source)
-        } else {
-            format!("{}/{doc}", self.source)
-        }
+        let sep = if self.source.ends_with('/') { "" } else { "/" };
+        cat(&[&self.source, sep, doc])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -41,14 +101,24 @@ impl Documents {
             && self.user_data.is_none()
             && self.vendor_data.is_none()
             && self.network_config.is_none()
+            && self.credentials.is_empty()
     }
 }
 
 /// A source as named on the command line (`--from`) or in `egret.sources=`.
+/// A `PATH` is a block device, an ISO9660 or FAT image file, or a directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spec {
-    /// `nocloud:PATH`: a seed directory on the running system.
+    /// `nocloud:PATH`.
     NoCloud(String),
+    /// `configdrive:PATH`: OpenStack config-2.
+    ConfigDrive(String),
+    /// `opennebula:PATH`: a CONTEXT disk.
+    OpenNebula(String),
+    /// `fwcfg[:DIR]`, default [`fwcfg::DEFAULT_DIR`].
+    FwCfg(Option<String>),
+    /// `smbios[:DIR]`, default [`smbios::DEFAULT_DIR`].
+    Smbios(Option<String>),
     /// `injected` (the standard seed directories inside the sysroot) or
     /// `injected:DIR` (one directory inside the sysroot).
     Injected(Option<String>),
@@ -64,15 +134,7 @@ pub const INJECTED_DIRS: &[&str] = &[
 ];
 
 /// Source kinds from DESIGN.md that later releases read.
-const KNOWN: &[&str] = &[
-    "configdrive",
-    "opennebula",
-    "fwcfg",
-    "smbios",
-    "ec2",
-    "openstack",
-    "gce",
-];
+const KNOWN: &[&str] = &["ec2", "openstack", "gce"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecError {
@@ -97,10 +159,16 @@ impl Spec {
             Some((k, a)) => (k, Some(a).filter(|a| !a.is_empty())),
             None => (s, None),
         };
+        let path = |make: fn(String) -> Spec| {
+            arg.map(|a| make(a.to_owned()))
+                .ok_or_else(|| SpecError::MissingPath(kind.to_owned()))
+        };
         match kind {
-            "nocloud" | "nocloud-net" => arg
-                .map(|a| Spec::NoCloud(a.to_owned()))
-                .ok_or_else(|| SpecError::MissingPath(kind.to_owned())),
+            "nocloud" | "nocloud-net" => path(Spec::NoCloud),
+            "configdrive" => path(Spec::ConfigDrive),
+            "opennebula" => path(Spec::OpenNebula),
+            "fwcfg" => Ok(Spec::FwCfg(arg.map(ToOwned::to_owned))),
+            "smbios" => Ok(Spec::Smbios(arg.map(ToOwned::to_owned))),
             "injected" => Ok(Spec::Injected(arg.map(ToOwned::to_owned))),
             k if KNOWN.contains(&k) => Ok(Spec::Unsupported(s.to_owned())),
             k => Err(SpecError::UnknownKind(k.to_owned())),
@@ -130,10 +198,21 @@ impl core::fmt::Display for FetchError {
     }
 }
 
-/// Fetches one source. `root` is the sysroot, for injected seeds.
-pub fn fetch(spec: &Spec, root: Option<&Root>) -> Result<Documents, FetchError> {
+/// Fetches one source. `root` is the sysroot, for injected seeds; `host`
+/// places firmware directories.
+pub fn fetch(spec: &Spec, root: Option<&Root>, host: &Host) -> Result<Documents, FetchError> {
     match spec {
-        Spec::NoCloud(path) => nocloud::from_host_dir(path),
+        Spec::NoCloud(path) => on_disk("nocloud", path, nocloud::from_volume),
+        Spec::ConfigDrive(path) => on_disk("configdrive", path, configdrive::from_volume),
+        Spec::OpenNebula(path) => on_disk("opennebula", path, opennebula::from_volume),
+        Spec::FwCfg(dir) => match dir {
+            Some(d) => fwcfg::fetch(d, d),
+            None => fwcfg::fetch(&host.path(fwcfg::DEFAULT_DIR), fwcfg::DEFAULT_DIR),
+        },
+        Spec::Smbios(dir) => match dir {
+            Some(d) => smbios::fetch(d, d),
+            None => smbios::fetch(&host.path(smbios::DEFAULT_DIR), smbios::DEFAULT_DIR),
+        },
         Spec::Injected(Some(dir)) => match root {
             Some(r) => nocloud::from_root_dir(r, dir),
             None => Err(FetchError::Absent(format!("injected:{dir}: no sysroot"))),
@@ -154,4 +233,25 @@ pub fn fetch(spec: &Spec, root: Option<&Root>) -> Result<Documents, FetchError> 
         }
         Spec::Unsupported(s) => Err(FetchError::Unsupported(s.clone())),
     }
+}
+
+/// A source on a `PATH`: device, image file or directory.
+fn on_disk(
+    kind: &str,
+    path: &str,
+    read: fn(&dyn crate::wire::Volume, String) -> Result<Documents, FetchError>,
+) -> Result<Documents, FetchError> {
+    let source = cat(&[kind, ":", path]);
+    let d = match disk::Disk::open(path) {
+        Ok(d) => d,
+        Err(e) => {
+            let msg = alloc::format!("{source}: {e}");
+            return Err(match e {
+                disk::OpenError::Absent(_) => FetchError::Absent(msg),
+                _ => FetchError::Io(msg),
+            });
+        }
+    };
+    d.with_volume(&mut |v| read(v, source.clone()))
+        .unwrap_or_else(|e| Err(FetchError::Io(alloc::format!("{source}: {e}"))))
 }

@@ -1,9 +1,9 @@
 //! NoCloud seed directories: `meta-data`, `user-data`, optional `vendor-data`
 //! and `network-config`, either on the running system (`nocloud:DIR`) or
 //! inside the sysroot (injected seeds, read through the confined [`Root`]).
-//! Block devices and images arrive with the block-source issue.
+//! A seed on a medium or in a host directory is read through a [`Volume`].
 
-use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use rustix::fs::{Mode, OFlags};
@@ -11,47 +11,38 @@ use rustix::io::Errno;
 
 use super::{Documents, FetchError, MAX_DOC};
 use crate::sysroot::root::Root;
+use crate::text::cat;
+use crate::wire::Volume;
 
 const FILES: [&str; 4] = ["meta-data", "user-data", "vendor-data", "network-config"];
 
-/// A seed directory on the running system.
-pub fn from_host_dir(dir: &str) -> Result<Documents, FetchError> {
-    let source = format!("nocloud:{dir}");
-    match rustix::fs::stat(dir) {
-        Ok(st)
-            if rustix::fs::FileType::from_raw_mode(st.st_mode)
-                == rustix::fs::FileType::Directory => {}
-        Ok(_) => {
-            return Err(FetchError::Unsupported(format!(
-                "{source} (not a directory; images and devices arrive in a later release)"
-            )))
-        }
-        Err(e) => return Err(FetchError::Absent(format!("{source}: {e:?}"))),
-    }
-    collect(source, |name| {
-        read_host(&format!("{}/{name}", dir.trim_end_matches('/')), MAX_DOC)
+/// A seed on a volume: an ISO9660 or FAT medium, or a directory of the
+/// running system. `source` is e.g. `nocloud:/dev/sr0`.
+pub fn from_volume(vol: &dyn Volume, source: String) -> Result<Documents, FetchError> {
+    collect(source, &mut |name| {
+        vol.read_file(name, MAX_DOC).map_err(|e| e.what)
     })
 }
 
 /// A seed directory inside the sysroot.
 pub fn from_root_dir(root: &Root, dir: &str) -> Result<Documents, FetchError> {
-    let source = format!("injected:{dir}");
-    collect(source, |name| {
-        root.read_follow(&format!("{}/{name}", dir.trim_end_matches('/')), MAX_DOC)
-            .map_err(|e| e.errno)
+    let dir = dir.trim_end_matches('/');
+    collect(cat(&["injected:", dir]), &mut |name| {
+        root.read_follow(&cat(&[dir, "/", name]), MAX_DOC)
+            .map_err(|e| super::disk::errno_text(e.errno))
     })
 }
 
-fn collect(
-    source: alloc::string::String,
-    mut read: impl FnMut(&str) -> Result<Option<Vec<u8>>, Errno>,
-) -> Result<Documents, FetchError> {
+/// Reads one seed file by name: `None` if missing, else the bytes or why not.
+type ReadFn<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, &'static str> + 'a;
+
+fn collect(source: String, read: &mut ReadFn<'_>) -> Result<Documents, FetchError> {
     let mut docs = Documents {
         source: source.clone(),
         ..Documents::default()
     };
     for name in FILES {
-        let got = read(name).map_err(|e| FetchError::Io(format!("{source}/{name}: {e:?}")))?;
+        let got = read(name).map_err(|e| FetchError::Io(cat(&[&source, "/", name, ": ", e])))?;
         match name {
             "meta-data" => docs.meta_data = got,
             "user-data" => docs.user_data = got,
@@ -62,9 +53,10 @@ fn collect(
     // cloud-init needs meta-data to call a directory a seed; so do we, but a
     // lone user-data is also accepted (instance id then defaults).
     if docs.meta_data.is_none() && docs.user_data.is_none() {
-        return Err(FetchError::Absent(format!(
-            "{source}: no meta-data or user-data"
-        )));
+        return Err(FetchError::Absent(cat(&[
+            &source,
+            ": no meta-data or user-data",
+        ])));
     }
     Ok(docs)
 }

@@ -347,7 +347,7 @@ impl Table {
 
     fn ids(&self, field: usize) -> Vec<u32> {
         let mut ids: Vec<u32> = self.entries().filter_map(|l| l.id(field)).collect();
-        ids.sort_unstable();
+        super::root::sort(&mut ids);
         ids.dedup();
         ids
     }
@@ -765,6 +765,15 @@ impl Accounts {
         {
             pw.set(1, 7, "x");
         }
+        Ok(())
+    }
+
+    /// Sets the login shell (passwd field 7), like `usermod -s`.
+    pub fn set_shell(&mut self, name: &str, shell: &str) -> Result<(), Error> {
+        check_field(shell)?;
+        let i = self.passwd.find(name).ok_or(Error::NoSuchUser)?;
+        let line = self.passwd.lines.get_mut(i).ok_or(Error::NoSuchUser)?;
+        line.set(6, 7, shell);
         Ok(())
     }
 

@@ -18,6 +18,7 @@ use super::root::{self, Kind, Root};
 use crate::cloudconfig::printable;
 use crate::log::Log;
 use crate::model::{Context, EtcHosts, Password, Secret, User, WriteFile};
+use crate::text::cat;
 
 /// Largest system file egret reads back (passwd, sshd_config, ...).
 const MAX_FILE: usize = 8 << 20;
@@ -26,7 +27,12 @@ const STATE_ID: &str = "/var/lib/egret/instance-id";
 const SCRIPTS_DIR: &str = "/var/lib/egret/scripts";
 const SCRIPTS_DONE: &str = "/var/lib/egret/scripts.done";
 const KEYGEN_DONE: &str = "/var/lib/egret/ssh-keygen.done";
+// The unit and script texts spell these paths out: a constant text costs
+// less than formatting one at run time.
+const KEYGEN_SCRIPT: &str = "/var/lib/egret/ssh-keygen";
+const FIRSTBOOT_SCRIPT: &str = "/var/lib/egret/firstboot";
 const UNIT_DIR: &str = "/etc/systemd/system";
+const WANTS_DIR: &str = "/etc/systemd/system/multi-user.target.wants";
 const SUDOERS_FILE: &str = "/etc/sudoers.d/90-egret-users";
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -69,6 +75,7 @@ impl core::fmt::Display for Failed {
 }
 
 /// Applies `ctx` to `root`.
+#[inline(never)]
 pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Result<Outcome, Failed> {
     let mut run = Run {
         root,
@@ -137,7 +144,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     run.mkdir(STATE_DIR, 0o700, 0, 0);
     run.write(
         STATE_ID,
-        format!("{}\n", ctx.instance_id).as_bytes(),
+        cat(&[&ctx.instance_id, "\n"]).as_bytes(),
         0o644,
         0,
         0,
@@ -179,6 +186,9 @@ struct Run<'a> {
     conflicts: usize,
 }
 
+// Each step below is `#[inline(never)]` (as is `apply`): inlined into one
+// function they shared a stack frame of 8 KiB, where nearly every access
+// needs a 4-byte displacement instead of one byte.
 impl Run<'_> {
     // The failure helpers are out of line and take `format_args!`, like
     // `Log::say`: call sites only build their arguments.
@@ -268,6 +278,7 @@ impl Run<'_> {
         self.ok(r)
     }
 
+    #[inline(never)]
     fn plan_accounts(&mut self, ctx: &Context, today: u64) -> Option<Plan> {
         let passwd = self.read("/etc/passwd");
         let group = self.read("/etc/group");
@@ -288,13 +299,6 @@ impl Run<'_> {
         let useradd = self.read("/etc/default/useradd").unwrap_or_default();
         let mut acc = Accounts::parse(&passwd, shadow.as_deref(), &group, gshadow.as_deref());
         let original = acc.render();
-        let mut plan = Plan {
-            acc: Accounts::parse(&[], None, &[], None),
-            original,
-            users: Vec::new(),
-            sudo: Vec::new(),
-            home_mode: home_mode(&defs_text),
-        };
         let default_shell = conf_value(&useradd, "SHELL").unwrap_or("/bin/sh");
         let home_base = conf_value(&useradd, "HOME").unwrap_or("/home");
 
@@ -307,22 +311,40 @@ impl Run<'_> {
             .users
             .iter()
             .find(|u| u.is_default)
-            .map(|u| u.name.clone());
+            .map(|u| u.name.as_str());
+        let mut users = Vec::new();
+        let mut sudo = Vec::new();
         for u in &ctx.users {
             match self.plan_user(&mut acc, &defs, u, today, default_shell, home_base) {
                 Ok(mut p) => {
-                    if default_name.as_deref() == Some(u.name.as_str()) {
+                    if default_name == Some(u.name.as_str()) {
                         merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
                     }
                     for rule in &u.sudo {
-                        plan.sudo.push((u.name.clone(), rule.clone()));
+                        sudo.push((u.name.clone(), rule.clone()));
                     }
-                    plan.users.push(p);
+                    users.push(p);
                 }
                 Err(e) => self.conflict(format_args!("user {}: {e}", u.name)),
             }
         }
-        // Group members after the users, so members created by this run count.
+        self.members_and_passwords(ctx, &mut acc, today);
+        if !ctx.ssh_authorized_keys.is_empty() {
+            root_keys(ctx, &acc, &mut users, default_name);
+        }
+        Some(Plan {
+            acc,
+            original,
+            users,
+            sudo,
+            home_mode: home_mode(&defs_text),
+        })
+    }
+
+    /// Group members after the users, so members created by this run
+    /// count; then `chpasswd`.
+    #[inline(never)]
+    fn members_and_passwords(&mut self, ctx: &Context, acc: &mut Accounts, today: u64) {
         for g in &ctx.groups {
             for m in &g.members {
                 if acc.user(m).is_none() {
@@ -343,7 +365,7 @@ impl Run<'_> {
                 ));
                 continue;
             }
-            let set = match set_password(&mut acc, &c.name, &c.password, today) {
+            let set = match set_password(acc, &c.name, &c.password, today) {
                 Ok(set) => set,
                 Err(e) => {
                     self.conflict(format_args!("chpasswd {}: {e}", c.name));
@@ -361,40 +383,9 @@ impl Run<'_> {
                 if set { "set" } else { "unchanged" }
             ));
         }
-
-        // Keys of the instance: the default user's, else root's (see model).
-        if !ctx.ssh_authorized_keys.is_empty() {
-            if let Some(r) = acc.user("root") {
-                let options = match (&default_name, ctx.disable_root) {
-                    (Some(d), true) => Some(
-                        ctx.disable_root_opts
-                            .replace("$USER", d)
-                            .replace("$DISABLE_USER", "root"),
-                    ),
-                    _ => None,
-                };
-                let pos = plan.users.iter().position(|p| p.name == "root");
-                let mut p = match pos {
-                    Some(i) => plan.users.remove(i),
-                    None => Planned {
-                        name: r.name,
-                        uid: r.uid,
-                        gid: r.gid,
-                        home: r.home,
-                        create_home: false,
-                        keys: Vec::new(),
-                        key_options: None,
-                    },
-                };
-                merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
-                p.key_options = options;
-                plan.users.push(p);
-            }
-        }
-        plan.acc = acc;
-        Some(plan)
     }
 
+    #[inline(never)]
     fn plan_user(
         &mut self,
         acc: &mut Accounts,
@@ -410,6 +401,9 @@ impl Run<'_> {
                     "user {} exists (uid {}): kept, settings applied",
                     u.name, e.uid
                 ));
+                if let (true, Some(sh)) = (u.set_shell, &u.shell) {
+                    acc.set_shell(&u.name, sh)?;
+                }
                 (e.uid, e.gid, e.home, false)
             }
             None => {
@@ -434,7 +428,7 @@ impl Run<'_> {
                 let home = u
                     .homedir
                     .clone()
-                    .unwrap_or_else(|| format!("{}/{}", home_base.trim_end_matches('/'), u.name));
+                    .unwrap_or_else(|| cat(&[home_base.trim_end_matches('/'), "/", &u.name]));
                 let entry = accounts::User {
                     name: u.name.clone(),
                     uid,
@@ -475,6 +469,7 @@ impl Run<'_> {
         })
     }
 
+    #[inline(never)]
     fn write_accounts(&mut self, p: &Plan) {
         let new = p.acc.render();
         let shadow_gid = p.acc.group("shadow").map(|g| g.gid).unwrap_or(0);
@@ -496,44 +491,54 @@ impl Run<'_> {
         }
     }
 
+    #[inline(never)]
     fn homes_and_keys(&mut self, p: &Plan) {
         for u in &p.users {
             if u.create_home && !self.exists(&u.home) {
-                let parent = parent_of(&u.home);
-                if self.mkdir(parent, 0o755, 0, 0) && self.mkdir(&u.home, p.home_mode, u.uid, u.gid)
-                {
-                    let r = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid);
-                    self.ok(r);
-                    self.log
-                        .say(format_args!("home {} created for {}", u.home, u.name));
-                }
+                self.home(u, p.home_mode);
             }
-            if u.keys.is_empty() {
-                continue;
-            }
-            let dir = format!("{}/.ssh", u.home.trim_end_matches('/'));
-            let file = format!("{dir}/authorized_keys");
-            if !self.is_dir(&u.home) {
-                self.log.say(format_args!(
-                    "warning: {}: home {} does not exist, keys not written",
-                    u.name, u.home
-                ));
-                continue;
-            }
-            if !self.is_dir(&dir) && !self.mkdir(&dir, 0o700, u.uid, u.gid) {
-                continue;
-            }
-            let r = self.root.set_owner_mode(&dir, 0o700, u.uid, u.gid);
-            self.ok(r);
-            let old = self.read_string(&file).unwrap_or_default();
-            let (text, added) = authorized_keys(&old, &u.keys, u.key_options.as_deref());
-            if self.write(&file, text.as_bytes(), 0o600, u.uid, u.gid) {
-                self.log
-                    .say(format_args!("{}: {added} key(s) added to {file}", u.name));
+            if !u.keys.is_empty() {
+                self.keys(u);
             }
         }
     }
 
+    #[inline(never)]
+    fn home(&mut self, u: &Planned, mode: u32) {
+        let parent = parent_of(&u.home);
+        if self.mkdir(parent, 0o755, 0, 0) && self.mkdir(&u.home, mode, u.uid, u.gid) {
+            let r = self.root.copy_tree("/etc/skel", &u.home, u.uid, u.gid);
+            self.ok(r);
+            self.log
+                .say(format_args!("home {} created for {}", u.home, u.name));
+        }
+    }
+
+    #[inline(never)]
+    fn keys(&mut self, u: &Planned) {
+        let dir = cat(&[u.home.trim_end_matches('/'), "/.ssh"]);
+        let file = cat(&[&dir, "/authorized_keys"]);
+        if !self.is_dir(&u.home) {
+            self.log.say(format_args!(
+                "warning: {}: home {} does not exist, keys not written",
+                u.name, u.home
+            ));
+            return;
+        }
+        if !self.is_dir(&dir) && !self.mkdir(&dir, 0o700, u.uid, u.gid) {
+            return;
+        }
+        let r = self.root.set_owner_mode(&dir, 0o700, u.uid, u.gid);
+        self.ok(r);
+        let old = self.read_string(&file).unwrap_or_default();
+        let (text, added) = authorized_keys(&old, &u.keys, u.key_options.as_deref());
+        if self.write(&file, text.as_bytes(), 0o600, u.uid, u.gid) {
+            self.log
+                .say(format_args!("{}: {added} key(s) added to {file}", u.name));
+        }
+    }
+
+    #[inline(never)]
     fn sudoers(&mut self, rules: &[(String, String)]) {
         if rules.is_empty() {
             return;
@@ -553,7 +558,7 @@ impl Run<'_> {
             Some(s) => {
                 let included = s.lines().any(|l| {
                     let l = l.trim_start();
-                    (l.starts_with("#includedir") || l.starts_with("@includedir")) && l.contains("/etc/sudoers.d")
+                    (l.starts_with("#includedir") || l.starts_with("@includedir")) && find(l, "/etc/sudoers.d").is_some()
                 });
                 if !included {
                     let mut s = s;
@@ -618,6 +623,7 @@ impl Run<'_> {
         }
     }
 
+    #[inline(never)]
     fn hostname(&mut self, ctx: &Context) {
         if ctx.preserve_hostname {
             self.log.line("hostname: preserve_hostname set, left alone");
@@ -632,7 +638,7 @@ impl Run<'_> {
         };
         let Some(name) = name else { return };
         if (ctx.create_hostname_file || self.exists("/etc/hostname"))
-            && self.write_keep_ok("/etc/hostname", format!("{name}\n").as_bytes())
+            && self.write_keep_ok("/etc/hostname", cat(&[name, "\n"]).as_bytes())
         {
             self.log.say(format_args!("hostname {name}"));
         }
@@ -642,7 +648,7 @@ impl Run<'_> {
         let names = if fqdn == short {
             short.to_owned()
         } else {
-            format!("{fqdn} {short}")
+            cat(&[fqdn, " ", short])
         };
         match ctx.manage_etc_hosts {
             None => {}
@@ -666,6 +672,7 @@ impl Run<'_> {
         self.failures == before
     }
 
+    #[inline(never)]
     fn ssh<'c>(&mut self, ctx: &'c Context, new_instance: bool) {
         if !self.is_dir("/etc/ssh") {
             if ctx.ssh_pwauth.is_some() {
@@ -704,45 +711,53 @@ impl Run<'_> {
             None => ["rsa", "ecdsa", "ed25519"].iter().for_each(|t| note(t)),
         }
         if ed25519 && !self.exists("/etc/ssh/ssh_host_ed25519_key") {
-            let comment = format!("root@{}", ctx.hostname.as_deref().unwrap_or("localhost"));
-            match crate::sshkey::generate_ed25519(&comment) {
-                Ok(k) => {
-                    let a = self.write(
-                        "/etc/ssh/ssh_host_ed25519_key",
-                        k.private.as_bytes(),
-                        0o600,
-                        0,
-                        0,
-                    );
-                    let b = self.write(
-                        "/etc/ssh/ssh_host_ed25519_key.pub",
-                        k.public.as_bytes(),
-                        0o644,
-                        0,
-                        0,
-                    );
-                    if a && b {
-                        self.log.line("ssh: Ed25519 host key generated");
-                    }
-                }
-                Err(_) => self.fail(format_args!("ssh: no randomness for the host key")),
-            }
+            self.host_key(ctx);
         }
         if new_instance && !others.is_empty() {
             self.keygen_unit(&others, ctx.ssh_genkeytypes.is_some());
         }
     }
 
+    /// The Ed25519 host key, made here (out of line: the key generation's
+    /// big frame would otherwise make every stack access in `ssh` long).
+    #[inline(never)]
+    fn host_key(&mut self, ctx: &Context) {
+        let comment = cat(&["root@", ctx.hostname.as_deref().unwrap_or("localhost")]);
+        match crate::sshkey::generate_ed25519(&comment) {
+            Ok(k) => {
+                let a = self.write(
+                    "/etc/ssh/ssh_host_ed25519_key",
+                    k.private.as_bytes(),
+                    0o600,
+                    0,
+                    0,
+                );
+                let b = self.write(
+                    "/etc/ssh/ssh_host_ed25519_key.pub",
+                    k.public.as_bytes(),
+                    0o644,
+                    0,
+                    0,
+                );
+                if a && b {
+                    self.log.line("ssh: Ed25519 host key generated");
+                }
+            }
+            Err(_) => self.fail(format_args!("ssh: no randomness for the host key")),
+        }
+    }
+
+    #[inline(never)]
     fn pwauth(&mut self, on: bool) {
         let value = if on { "yes" } else { "no" };
-        let line = format!("PasswordAuthentication {value}");
+        let line = cat(&["PasswordAuthentication ", value]);
         let main = self.read_string("/etc/ssh/sshd_config").unwrap_or_default();
         let has_include = main.lines().any(|l| {
             let l = l.trim_start();
             l.len() > 8
                 && l.get(..8)
                     .is_some_and(|k| k.eq_ignore_ascii_case("include "))
-                && l.contains("sshd_config.d")
+                && find(l, "sshd_config.d").is_some()
         });
         if has_include {
             // sshd takes the first value it reads and the Include comes first
@@ -770,7 +785,7 @@ impl Run<'_> {
         let mut n = 0;
         for name in self.root.list(dir).unwrap_or_default() {
             if pick(&name) {
-                let r = self.root.remove(&format!("{dir}/{name}"));
+                let r = self.root.remove(&cat(&[dir, "/", &name]));
                 if self.ok(r.map(drop)) {
                     n += 1;
                 }
@@ -785,11 +800,12 @@ impl Run<'_> {
 
     /// RSA/ECDSA host keys at first boot: before sshd when the user asked for
     /// them, in the background otherwise (sshd starts with egret's Ed25519 key).
+    #[inline(never)]
     fn keygen_unit(&mut self, types: &[&str], before_sshd: bool) {
         if !self.has_systemd() {
             self.log.say(format_args!(
                 "warning: no systemd in the image: {} host keys not scheduled",
-                types.join(",")
+                join(types, ",")
             ));
             return;
         }
@@ -799,59 +815,52 @@ impl Run<'_> {
         for t in types {
             let _ = writeln!(script, "[ -e /etc/ssh/ssh_host_{t}_key ] || ssh-keygen -q -N '' -t {t} -f /etc/ssh/ssh_host_{t}_key");
         }
-        let _ = writeln!(script, ": > {KEYGEN_DONE}");
+        script.push_str(": > /var/lib/egret/ssh-keygen.done\n");
         let order = if before_sshd {
             "# ssh_genkeytypes asked for these types: sshd must start with them.\nBefore=ssh.service sshd.service\n"
         } else {
             "# Not ordered before sshd: it starts at once with egret's Ed25519 key.\n"
         };
         let unit = format!(
-            "[Unit]\nDescription=egret: SSH host keys ({})\n{order}# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!{KEYGEN_DONE}\n\n[Service]\nType=oneshot\nExecStart=/bin/sh {STATE_DIR}/ssh-keygen\n\n[Install]\nWantedBy=multi-user.target\n",
-            types.join(", ")
+            "[Unit]\nDescription=egret: SSH host keys ({})\n{order}# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!/var/lib/egret/ssh-keygen.done\n\n[Service]\nType=oneshot\nExecStart=/bin/sh /var/lib/egret/ssh-keygen\n\n[Install]\nWantedBy=multi-user.target\n",
+            join(types, ", ")
         );
         let _ = self.root.remove(KEYGEN_DONE);
-        self.install_unit(
-            "egret-ssh-keygen.service",
-            &unit,
-            &format!("{STATE_DIR}/ssh-keygen"),
-            &script,
-        );
+        self.install_unit("egret-ssh-keygen.service", &unit, KEYGEN_SCRIPT, &script);
     }
 
     fn install_unit(&mut self, name: &str, unit: &str, script_path: &str, script: &str) {
-        if !(self.mkdir(STATE_DIR, 0o700, 0, 0)
-            && self.mkdir(&format!("{UNIT_DIR}/multi-user.target.wants"), 0o755, 0, 0))
-        {
+        if !(self.mkdir(STATE_DIR, 0o700, 0, 0) && self.mkdir(WANTS_DIR, 0o755, 0, 0)) {
             return;
         }
         self.write(script_path, script.as_bytes(), 0o700, 0, 0);
         let path = format!("{UNIT_DIR}/{name}");
         self.write(&path, unit.as_bytes(), 0o644, 0, 0);
-        let r = self
-            .root
-            .symlink(&path, &format!("{UNIT_DIR}/multi-user.target.wants/{name}"));
+        let r = self.root.symlink(&path, &format!("{WANTS_DIR}/{name}"));
         self.ok(r);
     }
 
+    #[inline(never)]
     fn timezone(&mut self, ctx: &Context) {
         let Some(tz) = &ctx.timezone else { return };
-        let zone = format!("/usr/share/zoneinfo/{tz}");
+        let zone = cat(&["/usr/share/zoneinfo/", tz]);
         if !self.exists(&zone) {
             self.log.say(format_args!(
                 "warning: timezone {tz}: {zone} not in the image, skipped"
             ));
             return;
         }
-        self.write_keep("/etc/timezone", format!("{tz}\n").as_bytes(), 0o644, 0, 0);
+        self.write_keep("/etc/timezone", cat(&[tz, "\n"]).as_bytes(), 0o644, 0, 0);
         let r = self
             .root
-            .symlink(&format!("../usr/share/zoneinfo/{tz}"), "/etc/localtime");
+            .symlink(&cat(&["../usr/share/zoneinfo/", tz]), "/etc/localtime");
         if self.ok(r) {
             self.log.say(format_args!("timezone {tz}"));
         }
     }
 
     /// First-boot scripts: one oneshot unit runs them in order, once per instance.
+    #[inline(never)]
     fn scripts(&mut self, ctx: &Context, new_instance: bool) {
         if ctx.scripts.is_empty() {
             return;
@@ -871,22 +880,16 @@ impl Run<'_> {
             let name = format!("{SCRIPTS_DIR}/{:03}-{}", i + 1, file_name(&s.name));
             self.write(&name, &s.body.0, 0o700, 0, 0);
         }
-        let id = sh_single_quote(&ctx.instance_id);
-        let runner = format!(
-            "#!/bin/sh\n# Written by egret: runs this instance's scripts once, in order.\nexec >>/var/log/egret-scripts.log 2>&1\nexport INSTANCE_ID={id}\nfor s in {SCRIPTS_DIR}/*; do\n\t[ -f \"$s\" ] || continue\n\techo \"egret: $(date -u +%FT%TZ) running ${{s##*/}}\"\n\t\"$s\"\n\techo \"egret: ${{s##*/}} exited $?\"\ndone\n: > {SCRIPTS_DONE}\n"
-        );
-        let unit = format!(
-            "[Unit]\nDescription=egret: first-boot scripts (bootcmd, user-data scripts, runcmd)\n# Scripts may use the network, as cloud-init's runcmd can.\nWants=network-online.target\nAfter=network-online.target\n# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!{SCRIPTS_DONE}\n\n[Service]\nType=oneshot\nExecStart=/bin/sh {STATE_DIR}/firstboot\nTimeoutSec=0\n\n[Install]\nWantedBy=multi-user.target\n"
-        );
+        let runner = cat(&[
+            "#!/bin/sh\n# Written by egret: runs this instance's scripts once, in order.\nexec >>/var/log/egret-scripts.log 2>&1\nexport INSTANCE_ID=",
+            &sh_single_quote(&ctx.instance_id),
+            "\nfor s in /var/lib/egret/scripts/*; do\n\t[ -f \"$s\" ] || continue\n\techo \"egret: $(date -u +%FT%TZ) running ${s##*/}\"\n\t\"$s\"\n\techo \"egret: ${s##*/} exited $?\"\ndone\n: > /var/lib/egret/scripts.done\n",
+        ]);
+        let unit = "[Unit]\nDescription=egret: first-boot scripts (bootcmd, user-data scripts, runcmd)\n# Scripts may use the network, as cloud-init's runcmd can.\nWants=network-online.target\nAfter=network-online.target\n# Once per instance: egret removes the marker for a new instance.\nConditionPathExists=!/var/lib/egret/scripts.done\n\n[Service]\nType=oneshot\nExecStart=/bin/sh /var/lib/egret/firstboot\nTimeoutSec=0\n\n[Install]\nWantedBy=multi-user.target\n";
         if new_instance {
             let _ = self.root.remove(SCRIPTS_DONE);
         }
-        self.install_unit(
-            "egret-firstboot.service",
-            &unit,
-            &format!("{STATE_DIR}/firstboot"),
-            &runner,
-        );
+        self.install_unit("egret-firstboot.service", unit, FIRSTBOOT_SCRIPT, &runner);
         self.log.say(format_args!(
             "{} script(s) scheduled for first boot (egret-firstboot.service)",
             ctx.scripts.len()
@@ -895,6 +898,7 @@ impl Run<'_> {
 
     /// With SELinux enabled in the image, every path written is relabelled
     /// at boot by systemd-tmpfiles.
+    #[inline(never)]
     fn selinux(&mut self) {
         let Some(cfg) = self.read_string("/etc/selinux/config") else {
             return;
@@ -924,6 +928,36 @@ impl Run<'_> {
             );
         }
     }
+}
+
+/// Keys of the instance: the default user's, else root's (see model).
+#[inline(never)]
+fn root_keys(ctx: &Context, acc: &Accounts, users: &mut Vec<Planned>, default_name: Option<&str>) {
+    let Some(r) = acc.user("root") else { return };
+    let options = match (default_name, ctx.disable_root) {
+        (Some(d), true) => Some(replace(
+            &replace(&ctx.disable_root_opts, "$USER", d),
+            "$DISABLE_USER",
+            "root",
+        )),
+        _ => None,
+    };
+    let pos = users.iter().position(|p| p.name == "root");
+    let mut p = match pos {
+        Some(i) => users.remove(i),
+        None => Planned {
+            name: r.name,
+            uid: r.uid,
+            gid: r.gid,
+            home: r.home,
+            create_home: false,
+            keys: Vec::new(),
+            key_options: None,
+        },
+    };
+    merge_keys(&mut p.keys, &ctx.ssh_authorized_keys);
+    p.key_options = options;
+    users.push(p);
 }
 
 fn ensure_group(
@@ -969,24 +1003,26 @@ fn set_password(
 }
 
 fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
-    let (u, g) = match owner.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (owner, None),
+    let (u, g) = owner.split_once(':').unwrap_or((owner, ""));
+    let uid = match numeric_id(u) {
+        Some(n) => n,
+        None => acc?.user(u)?.uid,
     };
-    let uid = match (u.parse::<u32>(), u) {
-        (Ok(n), _) => n,
-        (_, "root") => 0,
-        _ => acc?.user(u)?.uid,
-    };
-    let gid = match g {
-        None | Some("") => 0,
-        Some(g) => match (g.parse::<u32>(), g) {
-            (Ok(n), _) => n,
-            (_, "root") => 0,
-            _ => acc?.group(g)?.gid,
-        },
+    let gid = match numeric_id(g) {
+        _ if g.is_empty() => 0,
+        Some(n) => n,
+        None => acc?.group(g)?.gid,
     };
     Some((uid, gid))
+}
+
+/// An owner or group given as a number, or `root` (0 even when the image
+/// has no accounts files).
+fn numeric_id(name: &str) -> Option<u32> {
+    match name {
+        "root" => Some(0),
+        _ => name.parse().ok(),
+    }
 }
 
 fn merge_keys(into: &mut Vec<String>, keys: &[String]) {
@@ -1001,7 +1037,7 @@ fn merge_keys(into: &mut Vec<String>, keys: &[String]) {
 /// another comment or other options is not added twice.
 fn key_identity(line: &str) -> String {
     if let Some(k) = crate::sshkey::parse_public_line(line) {
-        return format!("{} {}", k.kind, k.blob);
+        return cat(&[k.kind, " ", k.blob]);
     }
     // Not a key egret can decode: still compare by type and blob when the
     // line has that shape (after any options), so a changed comment or
@@ -1010,7 +1046,7 @@ fn key_identity(line: &str) -> String {
     while let Some(t) = words.next() {
         if t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-") {
             if let Some(b) = words.next() {
-                return format!("{t} {b}");
+                return cat(&[t, " ", b]);
             }
             break;
         }
@@ -1073,7 +1109,7 @@ pub fn hosts_localhost(old: &str, names: &str) -> String {
 /// Sets `key value` in sshd_config: replaces the first global occurrence
 /// (before any `Match`), else inserts before the first `Match`, else appends.
 pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
-    let set = format!("{key} {value}\n");
+    let set = cat(&[key, " ", value, "\n"]);
     let mut out = String::new();
     let mut done = false;
     for line in text.lines() {
@@ -1124,9 +1160,11 @@ fn home_mode(defs: &[u8]) -> u32 {
 }
 
 fn parent_of(path: &str) -> &str {
-    match path.trim_end_matches('/').rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((p, _)) => p,
+    // A byte search: `rsplit_once` pulls in a reverse char searcher.
+    let p = path.trim_end_matches('/');
+    match p.bytes().rposition(|b| b == b'/') {
+        Some(0) | None => "/",
+        Some(i) => p.get(..i).unwrap_or("/"),
     }
 }
 
@@ -1145,8 +1183,48 @@ fn file_name(name: &str) -> String {
     s
 }
 
+/// `parts.join(sep)`, without `join`'s generic code.
+fn join(parts: &[&str], sep: &str) -> String {
+    let mut s = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push_str(p);
+    }
+    s
+}
+
+/// Where `pat` first occurs in `text` (never, for an empty `pat`): a byte
+/// loop, not `core::str`'s pattern searchers, which cost kilobytes.
+fn find(text: &str, pat: &str) -> Option<usize> {
+    let (t, p) = (text.as_bytes(), pat.as_bytes());
+    if p.is_empty() {
+        return None;
+    }
+    (0..t.len()).find(|&i| t.get(i..).is_some_and(|r| r.starts_with(p)))
+}
+
+/// `text.replace(pat, with)` through [`find`] (an empty `pat` replaces
+/// nothing).
+fn replace(text: &str, pat: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = find(rest, pat) {
+        // A match of a whole string starts and ends on char boundaries.
+        let (Some(head), Some(tail)) = (rest.get(..i), rest.get(i + pat.len()..)) else {
+            break;
+        };
+        out.push_str(head);
+        out.push_str(with);
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn sh_single_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
+    format!("'{}'", replace(s, "'", "'\\''"))
 }
 
 #[cfg(test)]
@@ -1205,12 +1283,40 @@ mod tests {
         assert_eq!(resolve_owner("root:root", None), Some((0, 0)));
         assert_eq!(resolve_owner("1000:100", None), Some((1000, 100)));
         assert_eq!(resolve_owner("alice", None), None);
+        assert_eq!(resolve_owner("7:", None), Some((7, 0)));
+        assert_eq!(resolve_owner("root:5", None), Some((0, 5)));
+        assert_eq!(resolve_owner(":0", None), None);
+        assert_eq!(resolve_owner("0:staff", None), None);
+        assert_eq!(resolve_owner("4294967296", None), None);
+    }
+
+    #[test]
+    fn string_helpers() {
+        assert_eq!(cat(&["a", "", "bc"]), "abc");
+        assert_eq!(cat(&[]), "");
+        assert_eq!(join(&["rsa", "ecdsa"], ", "), "rsa, ecdsa");
+        assert_eq!(join(&["", "x", ""], ","), ",x,");
+        assert_eq!(join(&[], ","), "");
+        assert_eq!(find("a/etc/sudoers.d", "/etc/sudoers.d"), Some(1));
+        assert_eq!(find("/etc/sudoers", "/etc/sudoers.d"), None);
+        assert_eq!(find("", "x"), None);
+        assert_eq!(find("x", ""), None);
+        assert_eq!(replace("$USER/$USER$", "$USER", "é"), "é/é$");
+        assert_eq!(replace("no match", "$USER", "x"), "no match");
+        assert_eq!(replace("aaa", "aa", "b"), "ba");
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(sh_single_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_single_quote(""), "''");
     }
 
     #[test]
     fn parents_and_names() {
         assert_eq!(parent_of("/etc/x"), "/etc");
         assert_eq!(parent_of("/x"), "/");
+        assert_eq!(parent_of("/home/a/"), "/home");
+        assert_eq!(parent_of("x"), "/");
+        assert_eq!(parent_of("/"), "/");
+        assert_eq!(parent_of("é/ü"), "é");
         assert_eq!(file_name("../evil name"), "script.._evil_name");
         assert_eq!(file_name("part-001"), "part-001");
         assert_eq!(file_name(""), "script");

@@ -497,7 +497,11 @@ fn kind_of(path: &str) -> &'static str {
         Some(i) => b.get(i + 1..).unwrap_or_default(),
         None => b,
     };
-    if has(base, b"meta", b"data") {
+    if base == b"context.sh" {
+        "context.sh"
+    } else if base == b"meta_data.json" {
+        "meta_data.json"
+    } else if has(base, b"meta", b"data") {
         "meta-data"
     } else if has(base, b"network", b"config") {
         "network-config"
@@ -531,6 +535,27 @@ fn validate(files: &[String]) -> i32 {
             "meta-data" => cloudconfig::parse_meta_data(&bytes, f).map(|_| Vec::new()),
             "network-config" => cloudconfig::parse_yaml(&bytes, f).map(|_| Vec::new()),
             "egret.conf" => cloudconfig::parse_conf(&bytes, f).map(|_| Vec::new()),
+            "context.sh" | "meta_data.json" => {
+                // Named by its directory, so messages name the file itself.
+                let dir = f.rsplit_once('/').map_or(".", |(d, _)| d);
+                let docs = Documents {
+                    source: String::from(dir),
+                    meta_kind: if kind == "context.sh" {
+                        source::MetaKind::OpenNebula
+                    } else {
+                        source::MetaKind::ConfigDrive
+                    },
+                    meta_data: Some(bytes),
+                    ..Documents::default()
+                };
+                crate::platform::read(&docs)
+                    .map(|p| p.warnings)
+                    .map_err(|e| cloudconfig::Error {
+                        file: e.file,
+                        pos: e.pos,
+                        msg: e.what,
+                    })
+            }
             _ => {
                 // The document's name in messages is the file itself.
                 let docs = Documents {
@@ -743,5 +768,7 @@ mod tests {
         assert_eq!(kind_of("meta_data.conf"), "meta-data");
         assert_eq!(kind_of("/"), "user-data");
         assert_eq!(kind_of(""), "user-data");
+        assert_eq!(kind_of("/media/context.sh"), "context.sh");
+        assert_eq!(kind_of("openstack/latest/meta_data.json"), "meta_data.json");
     }
 }

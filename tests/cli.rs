@@ -112,3 +112,31 @@ fn missing_sysroot_is_a_failure_not_a_crash() {
     ));
     assert_eq!(code, 1, "{err}");
 }
+
+#[test]
+fn validate_reads_platform_documents() {
+    let s = Scratch::new("validate-platform");
+    let ctx = fixture("opennebula/context.sh");
+    let md = fixture("configdrive/openstack/latest/meta_data.json");
+    let (code, out, err) = text(&egret(
+        &["validate", ctx.to_str().unwrap(), md.to_str().unwrap()],
+        &s.cmdline(""),
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("context.sh: ok (context.sh, 0 warning(s))"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("  warning: {}: admin_pass ignored", md.display())),
+        "{out}"
+    );
+    let bad = s.path("context.sh");
+    std::fs::write(&bad, "A=1\nB=`id`\n").unwrap();
+    let (code, _, err) = text(&egret(&["validate", bad.to_str().unwrap()], &s.cmdline("")));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim(),
+        format!("{}:2:3: command substitution is refused", bad.display())
+    );
+}

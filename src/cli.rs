@@ -277,6 +277,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, env: &Env, log: &mut Log
         cmdline_instance_id: ds.and_then(|d| d.instance_id.clone()),
         cmdline_hostname: ds.and_then(|d| d.hostname.clone()),
         default_user: None,
+        configdrive_admin_pass: false,
     };
     let conf = match root.map(|r| r.read_follow(CONF, 1 << 20)) {
         Some(Ok(Some(b))) => Some((b, SYSROOT_CONF)),
@@ -287,7 +288,10 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, env: &Env, log: &mut Log
     };
     if let Some((bytes, name)) = conf {
         match cloudconfig::parse_conf(&bytes, name) {
-            Ok(u) => inputs.default_user = u,
+            Ok(c) => {
+                inputs.default_user = c.default_user;
+                inputs.configdrive_admin_pass = c.configdrive_admin_pass;
+            }
             Err(e) => {
                 log.say(format_args!("error: {e}"));
                 return Gathered::Invalid;

@@ -111,25 +111,34 @@ fn fail(file: &str, pos: Pos, msg: String) -> Fail {
     })
 }
 
-/// The image's configuration of egret (`/etc/egret/egret.conf`): for now its
-/// `default_user`, in the same form as a cloud-config `users` entry.
-pub fn parse_conf(bytes: &[u8], file: &str) -> Result<Option<User>, Error> {
+/// The image's configuration of egret (`/etc/egret/egret.conf`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Conf {
+    /// `default_user`, in the same form as a cloud-config `users` entry.
+    pub default_user: Option<User>,
+    /// `configdrive_admin_pass: true`: OpenStack's `admin_pass` becomes the
+    /// default user's password (root's without one). Off by default.
+    pub configdrive_admin_pass: bool,
+}
+
+pub fn parse_conf(bytes: &[u8], file: &str) -> Result<Conf, Error> {
     conf(bytes, file).map_err(|e| *e)
 }
 
-fn conf(bytes: &[u8], file: &str) -> Result<Option<User>, Fail> {
+fn conf(bytes: &[u8], file: &str) -> Result<Conf, Fail> {
     let root = tree(bytes, file)?;
     let r = Reader { file };
     let mut warnings = Vec::new();
-    match root.get("default_user") {
-        None => Ok(None),
-        Some(n) if n.is_null() => Ok(None),
-        Some(n) => {
-            let mut u = r.user_map(n, &mut warnings)?;
-            u.is_default = true;
-            Ok(Some(u))
-        }
+    let mut c = Conf::default();
+    if let Some(n) = root.get("default_user").filter(|n| !n.is_null()) {
+        let mut u = r.user_map(n, &mut warnings)?;
+        u.is_default = true;
+        c.default_user = Some(u);
     }
+    if let Some(n) = root.get("configdrive_admin_pass") {
+        c.configdrive_admin_pass = r.boolean(n)?;
+    }
+    Ok(c)
 }
 
 /// Everything [`build`] needs besides the documents.
@@ -141,6 +150,8 @@ pub struct Inputs {
     pub cmdline_instance_id: Option<String>,
     /// `ds=nocloud;h=...`: overrides meta-data.
     pub cmdline_hostname: Option<String>,
+    /// egret.conf's `configdrive_admin_pass`.
+    pub configdrive_admin_pass: bool,
 }
 
 /// Instance id when meta-data gives none (cloud-init's NoCloud default).
@@ -271,7 +282,55 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     // The platform's users first: a user-data entry for the same name is
     // applied after it and wins.
     ctx.users.splice(0..0, plat.users);
+    if let Some(pw) = plat.admin_pass {
+        let file = docs.name("meta_data.json");
+        admin_pass(&mut ctx, pw, inputs, &file);
+    }
     Ok(ctx)
+}
+
+/// OpenStack's `admin_pass`, only where the image allows it: the default
+/// user's password (root's when there is none), unless user-data set one.
+fn admin_pass(ctx: &mut Context, pw: Secret, inputs: &Inputs, file: &str) {
+    if !inputs.configdrive_admin_pass {
+        ctx.warnings.push(format!(
+            "{file}: admin_pass ignored (egret.conf has no `configdrive_admin_pass: true`)"
+        ));
+        return;
+    }
+    // The image's default user if this instance has it (as `default` or by
+    // name), else root.
+    let default = inputs.default_user.as_ref().map(|u| u.name.as_str());
+    let name = match ctx
+        .users
+        .iter()
+        .find(|u| u.is_default || Some(u.name.as_str()) == default)
+    {
+        Some(u) => u.name.clone(),
+        None => "root".to_owned(),
+    };
+    // Any entry of that user with a password (`users:` may name it twice).
+    if ctx
+        .users
+        .iter()
+        .any(|u| u.name == name && u.password.is_some())
+    {
+        ctx.warnings.push(format!(
+            "{file}: admin_pass not used: user-data sets the password of {name}"
+        ));
+        return;
+    }
+    match ctx.users.iter_mut().rev().find(|u| u.name == name) {
+        Some(u) => {
+            u.password = Some(Password::Plain(pw));
+            u.lock_passwd = false;
+        }
+        None => ctx.users.push(User {
+            name,
+            password: Some(Password::Plain(pw)),
+            ..User::default()
+        }),
+    }
 }
 
 /// Recursive dict merge, `over` wins: what cloud-init does between its config
@@ -1382,6 +1441,7 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     /// A context's scripts as (name, body) pairs.
     fn scripts(c: &Context) -> Vec<(&str, &[u8])> {
@@ -1390,7 +1450,6 @@ mod tests {
             .map(|s| (s.name.as_str(), s.body.0.as_slice()))
             .collect()
     }
-    use alloc::vec;
 
     fn docs(user_data: &str) -> Documents {
         Documents {
@@ -1856,6 +1915,62 @@ mod tests {
         assert_eq!(
             refused("#cloud-config\nusers: [{name: u, shell: 'a:b'}]\n"),
             "t/user-data:2:9: shell of u contains ':' or a newline"
+        );
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn config_drive_admin_pass() {
+        let docs = |ud: &str| Documents {
+            source: "configdrive:/d/openstack/latest".to_owned(),
+            meta_data: Some(br#"{"uuid": "u", "admin_pass": "Adm1n"}"#.to_vec()),
+            user_data: Some(ud.as_bytes().to_vec()),
+            meta_kind: MetaKind::ConfigDrive,
+            ..Documents::default()
+        };
+        let conf = parse_conf(
+            b"default_user: {name: ubuntu}\nconfigdrive_admin_pass: yes\n",
+            "c",
+        )
+        .unwrap();
+        assert!(conf.configdrive_admin_pass);
+        let mut inputs = Inputs {
+            default_user: conf.default_user,
+            ..Inputs::default()
+        };
+        // Not allowed: a warning, no password.
+        let c = build(&docs("#cloud-config\n"), &inputs).unwrap();
+        assert!(c.users.iter().all(|u| u.password.is_none()));
+        assert_eq!(
+            c.warnings,
+            ["configdrive:/d/openstack/latest/meta_data.json: admin_pass ignored (egret.conf has no `configdrive_admin_pass: true`)"]
+        );
+        inputs.configdrive_admin_pass = true;
+        let c = build(&docs("#cloud-config\n"), &inputs).unwrap();
+        let u = c.users.iter().find(|u| u.is_default).unwrap();
+        assert_eq!(
+            u.password,
+            Some(Password::Plain(Secret("Adm1n".to_owned())))
+        );
+        assert!(!u.lock_passwd);
+        // user-data's own password wins.
+        let c = build(
+            &docs("#cloud-config\nusers: [default, {name: ubuntu, passwd: '$6$x$y'}]\n"),
+            &inputs,
+        )
+        .unwrap();
+        assert!(
+            c.warnings.iter().any(|w| w.contains("admin_pass not used")),
+            "{:?}",
+            c.warnings
+        );
+        // No default user: root.
+        inputs.default_user = None;
+        let c = build(&docs("#cloud-config\n"), &inputs).unwrap();
+        let root = c.users.iter().find(|u| u.name == "root").unwrap();
+        assert_eq!(
+            root.password,
+            Some(Password::Plain(Secret("Adm1n".to_owned())))
         );
     }
 }

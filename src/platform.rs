@@ -40,6 +40,8 @@ pub struct Platform {
     /// Users the platform configures (OpenNebula `USERNAME`, root credentials).
     pub users: Vec<User>,
     pub scripts: Vec<Script>,
+    /// OpenStack's `admin_pass`; used only if egret.conf allows it.
+    pub admin_pass: Option<Secret>,
     pub warnings: Vec<String>,
 }
 
@@ -140,10 +142,8 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
                 }
             }
         }
-        if md.get("admin_pass").is_some() {
-            p.warnings.push(alloc::format!(
-                "{file}: admin_pass ignored: egret sets passwords only from user-data"
-            ));
+        if let Some(n) = md.get("admin_pass") {
+            p.admin_pass = string(&file, n, "admin_pass must be a string")?.map(Secret);
         }
     }
     if let Some(b) = &docs.vendor_data {
@@ -391,11 +391,8 @@ mod tests {
             p.public_keys,
             ["ssh-ed25519 AAAA a", "ssh-ed25519 BBBB b", "ssh-rsa CCCC c"]
         );
-        assert_eq!(p.warnings.len(), 1);
-        assert!(
-            !p.warnings[0].contains("pw"),
-            "the password is never in a message"
-        );
+        assert!(p.warnings.is_empty());
+        assert_eq!(p.admin_pass, Some(Secret("pw".to_owned())));
         let p = read(&docs(
             MetaKind::ConfigDrive,
             r#"{"uuid": 42, "hostname": "h", "name": "n"}"#,

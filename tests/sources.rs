@@ -122,9 +122,46 @@ fn config_drive_on_iso_and_vfat() {
             "user_data wins over vendor data"
         );
         assert!(!read(&root, "etc/shadow").contains("Nova-Admin-Pw-9"));
-        assert!(err.contains("admin_pass ignored"), "{err}");
+        assert!(
+            err.contains("admin_pass ignored (egret.conf has no `configdrive_admin_pass: true`)"),
+            "{err}"
+        );
         assert!(!err.contains("Nova-Admin-Pw-9"), "secrets never logged");
     }
+}
+
+#[test]
+fn config_drive_admin_pass_where_the_image_allows_it() {
+    let s = Scratch::new("cfg2-admin");
+    let root = s.sysroot();
+    let conf = root.join("etc/egret/egret.conf");
+    let mut text = fs::read_to_string(&conf).unwrap();
+    text.push_str("configdrive_admin_pass: true\n");
+    fs::write(&conf, text).unwrap();
+    let before = read(&root, "etc/shadow");
+    let img = iso(
+        &fixture("configdrive"),
+        &s.path("c.iso"),
+        "config-2",
+        &["-r"],
+    );
+    let (code, _, err) = apply(
+        &s,
+        &root,
+        Some(&format!("configdrive:{}", img.display())),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("Nova-Admin-Pw-9"), "secrets never logged");
+    let shadow = read(&root, "etc/shadow");
+    let line = shadow.lines().find(|l| l.starts_with("debian:")).unwrap();
+    let hash = line.split(':').nth(1).unwrap();
+    assert!(hash.starts_with("$6$"), "{line}");
+    assert!(
+        egret::crypt::verify(b"Nova-Admin-Pw-9", hash),
+        "the default user's password is admin_pass"
+    );
+    assert_ne!(before, shadow);
 }
 
 #[test]

@@ -6,8 +6,8 @@
 //! Default precedence: metadata servers, then disks (NoCloud, config drive,
 //! OpenNebula, as cloud-init orders them), then firmware (fw_cfg, SMBIOS),
 //! then seeds injected into the image. Only a hint that a disk will come
-//! (`ds=nocloud` without a seed path, `ds=configdrive`, `ds=opennebula`)
-//! makes egret wait, and never past the deadline.
+//! (a bare `ds=nocloud`, `ds=configdrive`, `ds=opennebula`) makes egret
+//! wait, and never past the deadline.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -87,11 +87,14 @@ fn disk_specs(found: &[Labelled], log: &mut Log) -> Vec<Spec> {
     specs
 }
 
-/// The device kind a `ds=` hint promises, if any.
+/// The device kind a `ds=` hint promises, if any. A bare `ds=nocloud`
+/// says the seed is on a disk; with `s=`, `i=` or `h=` the command line
+/// names the seed itself (or is one), and nothing is waited for.
 fn promised(ds: Option<&Ds>) -> Option<&'static str> {
     let ds = ds?;
+    let bare = ds.seedfrom.is_none() && ds.instance_id.is_none() && ds.hostname.is_none();
     match ds.kind.as_str() {
-        "nocloud" | "nocloud-net" if ds.seedfrom.is_none() => Some("nocloud"),
+        "nocloud" | "nocloud-net" if bare => Some("nocloud"),
         "configdrive" | "config-drive" | "config_drive" => Some("configdrive"),
         "opennebula" => Some("opennebula"),
         _ => None,

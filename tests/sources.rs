@@ -396,9 +396,17 @@ fn a_promised_disk_is_waited_for_within_the_timeout() {
         "{err}"
     );
     assert!(err.contains("detect: no nocloud disk after"), "{err}");
-    // Without a promise there is no wait at all.
+    // Without a promise there is no wait at all; `i=`/`h=` make the command
+    // line a seed of its own, so they promise no disk either.
     let (_, _, err) = apply(&s, &root, None, "");
     assert!(!err.contains("waiting"), "{err}");
+    let (code, _, err) = apply(&s, &root, None, "ds=nocloud;i=iid-cmdline egret.timeout=30");
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("waiting"), "{err}");
+    assert!(
+        err.contains("source: only the kernel command line"),
+        "{err}"
+    );
 }
 
 /// A fw_cfg entry as the kernel shows it: `raw` and `size`.

@@ -226,6 +226,8 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, env: &Env, log: &mut Log
 
     let mut docs: Option<Documents> = None;
     let mut failed = false;
+    // Read once, and only if a firmware source is tried.
+    let mut cvm: Option<Option<&'static str>> = None;
     for s in &specs {
         let firmware = match s {
             Spec::FwCfg(_) => Some("fwcfg"),
@@ -233,7 +235,7 @@ fn gather(o: &Opts, cmd: &Cmdline, root: Option<&Root>, env: &Env, log: &mut Log
             _ => None,
         };
         if let Some(kind) = firmware {
-            if let Some(cvm) = detect::confidential(host) {
+            if let Some(cvm) = *cvm.get_or_insert_with(|| detect::confidential(host)) {
                 log.say(format_args!(
                     "source {kind}: skipped, the hypervisor of a confidential VM ({cvm}) is not trusted"
                 ));
@@ -552,13 +554,7 @@ fn validate(files: &[String]) -> i32 {
                     meta_data: Some(bytes),
                     ..Documents::default()
                 };
-                crate::platform::read(&docs)
-                    .map(|p| p.warnings)
-                    .map_err(|e| cloudconfig::Error {
-                        file: e.file,
-                        pos: e.pos,
-                        msg: e.what,
-                    })
+                crate::platform::read(&docs).map(|p| p.warnings)
             }
             _ => {
                 // The document's name in messages is the file itself.

@@ -176,7 +176,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     };
     // Platform documents (config-2, OpenNebula, credentials) sit below
     // meta-data and user-data: what the user wrote wins.
-    let plat = platform::read(docs).map_err(|e| fail(&e.file, e.pos, e.what))?;
+    let plat = platform::read(docs).map_err(Box::new)?;
     ctx.warnings.extend(docs.warnings.iter().cloned());
     ctx.warnings.extend(plat.warnings);
     let md = match (&docs.meta_data, docs.meta_kind) {

@@ -15,16 +15,12 @@ use alloc::vec::Vec;
 use crate::model::{Content, Password, Script, Secret, User};
 use crate::source::{Credential, Documents, MetaKind};
 use crate::text::value::{Node, Pos, Value};
-use crate::text::{base64, shell, yaml};
+use crate::text::{base64, shell};
 
-/// A platform document egret refuses, with its position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
-    /// The document, e.g. `configdrive:/dev/sr0/openstack/latest/meta_data.json`.
-    pub file: String,
-    pub pos: Pos,
-    pub what: String,
-}
+use crate::cloudconfig::parse_yaml;
+/// A platform document egret refuses names the file and the position, as
+/// every other document does.
+pub use crate::cloudconfig::Error;
 
 /// What a platform adds to the documents of its source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,22 +59,11 @@ pub fn read(docs: &Documents) -> Result<Platform, Error> {
     Ok(p)
 }
 
-fn tree(bytes: &[u8], file: &str) -> Result<Node, Error> {
-    yaml::parse(bytes).map_err(|e| Error {
-        file: file.to_owned(),
-        pos: Pos {
-            line: e.line,
-            col: e.col,
-        },
-        what: alloc::string::ToString::to_string(&e.kind),
-    })
-}
-
 fn bad(file: &str, n: &Node, what: &str) -> Error {
     Error {
         file: file.to_owned(),
         pos: n.pos,
-        what: what.to_owned(),
+        msg: what.to_owned(),
     }
 }
 
@@ -109,7 +94,7 @@ fn push_key(keys: &mut Vec<String>, k: &str) {
 fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
     if let Some(b) = &docs.meta_data {
         let file = docs.name("meta_data.json");
-        let md = tree(b, &file)?;
+        let md = parse_yaml(b, &file)?;
         if !matches!(md.value, Value::Map(_)) {
             return Err(bad(&file, &md, "meta_data.json must be an object"));
         }
@@ -148,7 +133,7 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
     }
     if let Some(b) = &docs.vendor_data {
         let file = docs.name("vendor_data.json");
-        let vd = tree(b, &file)?;
+        let vd = parse_yaml(b, &file)?;
         p.vendor_data = vendor(&vd, &file, 0)?;
     }
     Ok(())
@@ -181,7 +166,7 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
             line: e.line,
             col: e.col,
         },
-        what: e.what.to_owned(),
+        msg: e.what.to_owned(),
     })?;
     let get = |k: &str| vars.get(k).filter(|v| !v.is_empty());
     let b64 = |k: &str| -> Result<Option<Vec<u8>>, Error> {
@@ -190,7 +175,7 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
             Some(v) => base64::decode(v.as_bytes()).map(Some).map_err(|_| Error {
                 file: file.to_owned(),
                 pos: Pos::default(),
-                what: alloc::format!("{k} is not valid base64"),
+                msg: alloc::format!("{k} is not valid base64"),
             }),
         }
     };
@@ -280,7 +265,7 @@ fn utf8(b: Vec<u8>, what: &str, file: &str) -> Result<String, Error> {
     String::from_utf8(b).map_err(|_| Error {
         file: file.to_owned(),
         pos: Pos::default(),
-        what: alloc::format!("{what} is not UTF-8"),
+        msg: alloc::format!("{what} is not UTF-8"),
     })
 }
 
@@ -413,13 +398,13 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.file, "test:/m/meta_data.json");
         assert_eq!(
-            (e.pos.line, e.pos.col, e.what.as_str()),
+            (e.pos.line, e.pos.col, e.msg.as_str()),
             (2, 17, "public_keys must be an object")
         );
         let e = read(&docs(MetaKind::ConfigDrive, "[1]")).unwrap_err();
-        assert_eq!(e.what, "meta_data.json must be an object");
+        assert_eq!(e.msg, "meta_data.json must be an object");
         let e = read(&docs(MetaKind::ConfigDrive, "{\"uuid\": {}}")).unwrap_err();
-        assert_eq!(e.what, "uuid must be a string");
+        assert_eq!(e.msg, "uuid must be a string");
         let e = read(&docs(MetaKind::ConfigDrive, "{\"a\": [}")).unwrap_err();
         assert_eq!(e.pos.line, 1);
     }
@@ -528,9 +513,9 @@ mod tests {
             "USER_DATA=%%\nUSERDATA_ENCODING=base64\n",
         ))
         .unwrap_err();
-        assert_eq!(e.what, "USER_DATA is not valid base64");
+        assert_eq!(e.msg, "USER_DATA is not valid base64");
         let e = read(&docs(MetaKind::OpenNebula, "PASSWORD_BASE64=//79\n")).unwrap_err();
-        assert_eq!(e.what, "PASSWORD_BASE64 is not UTF-8");
+        assert_eq!(e.msg, "PASSWORD_BASE64 is not UTF-8");
     }
 
     fn cred(name: &str, value: &str) -> Credential {

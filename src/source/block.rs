@@ -35,8 +35,8 @@ pub fn scan(host: &Host) -> Vec<Labelled> {
     let Ok(Some(mut names)) = crate::wire::Volume::list_dir(&super::disk::HostDir(sys), "") else {
         return Vec::new();
     };
+    // Listed in name order, so the scan's order is the same at every boot.
     names.retain(|n| !skipped(n));
-    crate::sysroot::root::sort(&mut names);
     let mut out = Vec::new();
     for name in names {
         let size = host.path(&alloc::format!("/sys/class/block/{name}/size"));

@@ -6,13 +6,13 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::mem::MaybeUninit;
 
-use rustix::fd::OwnedFd;
-use rustix::fs::{FileType, Mode, OFlags, RawDir, SeekFrom};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{FileType, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
 use super::nocloud::read_host;
+use crate::sysroot::root::dir_names;
 use crate::wire::{self, fat::Fat, iso9660::Iso, Media, Volume};
 
 /// A block device or an image file, read with `pread`.
@@ -170,22 +170,14 @@ impl Volume for HostDir {
             Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
             Err(e) => return Err(dir_error(e)),
         };
-        let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
-        let mut entries = RawDir::new(&fd, &mut buf);
-        let mut names = Vec::new();
-        while let Some(entry) = entries.next() {
-            let entry = entry.map_err(dir_error)?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            if names.len() >= 4096 {
-                return Err(dir_error(Errno::TOOBIG));
-            }
-            if let Ok(s) = core::str::from_utf8(name) {
-                names.push(String::from(s));
-            }
-        }
+        // Names that are not UTF-8 cannot be asked for, and names with
+        // control characters are not components: neither is listed.
+        let names = dir_names(fd.as_fd(), 4096).map_err(dir_error)?;
+        let names = names
+            .into_iter()
+            .filter_map(|n| n.into_string().ok())
+            .filter(|n| wire::component(n))
+            .collect();
         Ok(Some(names))
     }
 }

@@ -88,12 +88,12 @@ pub fn fetch(dir: &str, shown: &str) -> Result<Documents, FetchError> {
         docs.user_data = read(IGNITION, MAX_DOC)?;
     }
     if let Ok(Some(names)) = HostDir(cat(&[dir, "/", CREDENTIALS])).list_dir("") {
+        // Listed in name order: the order credentials are applied in.
         for name in names {
             if let Some(value) = read(&cat(&[CREDENTIALS, "/", &name]), MAX_CREDENTIAL)? {
                 docs.credentials.push(Credential { name, value });
             }
         }
-        sort_credentials(&mut docs.credentials);
     }
     if docs.is_empty() {
         return Err(FetchError::Absent(cat(&[
@@ -102,10 +102,4 @@ pub fn fetch(dir: &str, shown: &str) -> Result<Documents, FetchError> {
         ])));
     }
     Ok(docs)
-}
-
-/// Directory order is arbitrary; credentials are applied in name order so
-/// every boot gives the same result.
-pub fn sort_credentials(c: &mut [Credential]) {
-    crate::sysroot::root::sort(c);
 }

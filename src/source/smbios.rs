@@ -74,7 +74,8 @@ pub fn fetch(dir: &str, shown: &str) -> Result<Documents, FetchError> {
             }
         }
     }
-    super::fwcfg::sort_credentials(&mut docs.credentials);
+    // Applied in name order, whatever structures they came in.
+    crate::sysroot::root::sort(&mut docs.credentials);
     if docs.credentials.is_empty() {
         let why = docs.warnings.pop();
         return Err(FetchError::Absent(

@@ -525,7 +525,7 @@ fn read_capped(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>, Errno> {
 /// The names in a directory, without `.` and `..`, sorted bytewise.
 /// `getdents64` straight into a stack buffer (one entry needs at most ~280
 /// bytes); the fd's offset moves, so callers pass a fresh fd.
-fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>, Errno> {
+pub(crate) fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>, Errno> {
     let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
     let mut entries = RawDir::new(dir, &mut buf);
     let mut names = Vec::new();

@@ -17,6 +17,11 @@ fn apply(s: &Scratch, root: &Path, from: Option<&str>, cmdline: &str) -> (i32, S
     text(&egret(&args, &s.cmdline(cmdline)))
 }
 
+/// `egret apply --sysroot ROOT --from KIND:PATH`.
+fn apply_from(s: &Scratch, root: &Path, kind: &str, path: &Path) -> (i32, String, String) {
+    apply(s, root, Some(&format!("{kind}:{}", path.display())), "")
+}
+
 /// A snapshot without what differs between two applies by design: random
 /// salts and host keys, and the log.
 fn stable(root: &Path) -> Snapshot {
@@ -34,7 +39,7 @@ fn nocloud_on_every_kind_of_medium_gives_the_same_sysroot() {
     let reference = {
         let root = s.path("ref");
         copy_tree(&s.sysroot(), &root);
-        let (code, _, err) = apply(&s, &root, Some(&format!("nocloud:{}", seed.display())), "");
+        let (code, _, err) = apply_from(&s, &root, "nocloud", &seed);
         assert_eq!(code, 0, "{err}");
         stable(&root)
     };
@@ -65,7 +70,7 @@ fn nocloud_on_every_kind_of_medium_gives_the_same_sysroot() {
         let root = s.path(&format!("root-{}", what.replace(' ', "_")));
         let _ = fs::remove_dir_all(&root);
         copy_tree(&s.sysroot(), &root);
-        let (code, _, err) = apply(&s, &root, Some(&format!("nocloud:{}", img.display())), "");
+        let (code, _, err) = apply_from(&s, &root, "nocloud", &img);
         assert_eq!(code, 0, "{what}: {err}");
         assert!(
             err.contains(&format!("source nocloud:{}: found", img.display())),
@@ -92,12 +97,7 @@ fn config_drive_on_iso_and_vfat() {
     ] {
         let root = s.path(&format!("root-{what}"));
         copy_tree(&s.sysroot(), &root);
-        let (code, _, err) = apply(
-            &s,
-            &root,
-            Some(&format!("configdrive:{}", img.display())),
-            "",
-        );
+        let (code, _, err) = apply_from(&s, &root, "configdrive", &img);
         assert_eq!(code, 0, "{what}: {err}");
         assert_eq!(
             read(&root, "var/lib/egret/instance-id").trim(),
@@ -145,12 +145,7 @@ fn config_drive_admin_pass_where_the_image_allows_it() {
         "config-2",
         &["-r"],
     );
-    let (code, _, err) = apply(
-        &s,
-        &root,
-        Some(&format!("configdrive:{}", img.display())),
-        "",
-    );
+    let (code, _, err) = apply_from(&s, &root, "configdrive", &img);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("Nova-Admin-Pw-9"), "secrets never logged");
     let shadow = read(&root, "etc/shadow");
@@ -184,12 +179,7 @@ fn config_drive_without_latest_uses_the_newest_version() {
     fs::create_dir_all(tree.join("ec2/latest")).unwrap();
     let root = s.sysroot();
     let img = iso(&tree, &s.path("c.iso"), "config-2", &["-r"]);
-    let (code, _, err) = apply(
-        &s,
-        &root,
-        Some(&format!("configdrive:{}", img.display())),
-        "",
-    );
+    let (code, _, err) = apply_from(&s, &root, "configdrive", &img);
     assert_eq!(code, 0, "{err}");
     assert_eq!(read(&root, "etc/hostname"), "new\n");
     assert!(err.contains("openstack/2018-08-27: found"), "{err}");
@@ -205,12 +195,7 @@ fn opennebula_context_iso() {
         "CONTEXT",
         &["-J"],
     );
-    let (code, _, err) = apply(
-        &s,
-        &root,
-        Some(&format!("opennebula:{}", img.display())),
-        "",
-    );
+    let (code, _, err) = apply_from(&s, &root, "opennebula", &img);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         read(&root, "var/lib/egret/instance-id").trim(),
@@ -252,12 +237,7 @@ fn malformed_context_sh_is_refused_with_its_position() {
     )
     .unwrap();
     let before = snapshot(&root);
-    let (code, _, err) = apply(
-        &s,
-        &root,
-        Some(&format!("opennebula:{}", tree.display())),
-        "",
-    );
+    let (code, _, err) = apply_from(&s, &root, "opennebula", &tree);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains(&format!("opennebula:{}/context.sh:2:", tree.display())),
@@ -281,7 +261,7 @@ fn a_damaged_medium_is_an_error_naming_it_and_nothing_is_written() {
     let cut = s.path("cut.iso");
     fs::write(&cut, &bytes[..40 * 1024]).unwrap();
     let before = snapshot(&root);
-    let (code, _, err) = apply(&s, &root, Some(&format!("nocloud:{}", cut.display())), "");
+    let (code, _, err) = apply_from(&s, &root, "nocloud", &cut);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains(&format!("nocloud:{}: ", cut.display())),
@@ -292,7 +272,7 @@ fn a_damaged_medium_is_an_error_naming_it_and_nothing_is_written() {
 
     let zeros = s.path("zeros.img");
     fs::write(&zeros, vec![0u8; 64 << 10]).unwrap();
-    let (code, _, err) = apply(&s, &root, Some(&format!("nocloud:{}", zeros.display())), "");
+    let (code, _, err) = apply_from(&s, &root, "nocloud", &zeros);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("neither ISO9660 nor FAT at byte 0"), "{err}");
 }

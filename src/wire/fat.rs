@@ -1058,41 +1058,22 @@ mod tests {
             set_fat(&mut x, &fat, cl, v);
             x
         };
-        let x = patched(second, c);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "cluster chain longer than the file, or looping"
-        );
-        let x = patched(c, c);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "cluster chain longer than the file, or looping"
-        );
-        let x = patched(c, fat.clusters + 2);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "cluster number out of range"
-        );
-        let x = patched(c, 1);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "cluster number out of range"
-        );
-        let x = patched(c, 0);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "free cluster in a cluster chain"
-        );
-        let x = patched(c, 0xFF7);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "bad cluster in a cluster chain"
-        );
-        let x = patched(c, 0xFFF);
-        assert_eq!(
-            read_err(&x, "big-file.bin", max),
-            "cluster chain shorter than the file"
-        );
+        for (cluster, value, want) in [
+            (second, c, "cluster chain longer than the file, or looping"),
+            (c, c, "cluster chain longer than the file, or looping"),
+            (c, fat.clusters + 2, "cluster number out of range"),
+            (c, 1, "cluster number out of range"),
+            (c, 0, "free cluster in a cluster chain"),
+            (c, 0xFF7, "bad cluster in a cluster chain"),
+            (c, 0xFFF, "cluster chain shorter than the file"),
+        ] {
+            let x = patched(cluster, value);
+            assert_eq!(
+                read_err(&x, "big-file.bin", max),
+                want,
+                "{cluster} -> {value}"
+            );
+        }
         let u = first_cluster(&fat, "user-data");
         let x = patched(u, c);
         assert_eq!(

@@ -598,6 +598,20 @@ mod tests {
         v.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The root of `nocloud_files`, listed at `dir` by any name scheme.
+    fn assert_nocloud_root(iso: &Iso, dir: &str) {
+        assert_eq!(
+            sorted(iso.list_dir(dir).unwrap().unwrap()),
+            names(&[
+                "meta-data",
+                "network-config",
+                "sub",
+                "user-data",
+                "vendor-data"
+            ])
+        );
+    }
+
     /// The NoCloud checks every name scheme must pass.
     fn check_nocloud(img: &[u8], label: &str) {
         let m_iso = Mem(img);
@@ -637,16 +651,7 @@ mod tests {
         let m_iso = Mem(img.as_slice());
         let iso = Iso::open(&m_iso).unwrap();
         assert!(matches!(iso.scheme, Scheme::Rock(0)));
-        assert_eq!(
-            sorted(iso.list_dir("").unwrap().unwrap()),
-            names(&[
-                "meta-data",
-                "network-config",
-                "sub",
-                "user-data",
-                "vendor-data"
-            ])
-        );
+        assert_nocloud_root(&iso, "");
         assert_eq!(
             iso.list_dir("/sub/").unwrap().unwrap(),
             names(&["deeper.txt"])
@@ -666,16 +671,7 @@ mod tests {
         let m_iso = Mem(img.as_slice());
         let iso = Iso::open(&m_iso).unwrap();
         assert!(iso.scheme == Scheme::Joliet);
-        assert_eq!(
-            sorted(iso.list_dir("/").unwrap().unwrap()),
-            names(&[
-                "meta-data",
-                "network-config",
-                "sub",
-                "user-data",
-                "vendor-data"
-            ])
-        );
+        assert_nocloud_root(&iso, "/");
     }
 
     #[test]
@@ -689,16 +685,7 @@ mod tests {
         let m_iso = Mem(img.as_slice());
         let iso = Iso::open(&m_iso).unwrap();
         assert!(matches!(iso.scheme, Scheme::Rock(_)));
-        assert_eq!(
-            sorted(iso.list_dir(".").unwrap().unwrap()),
-            names(&[
-                "meta-data",
-                "network-config",
-                "sub",
-                "user-data",
-                "vendor-data"
-            ])
-        );
+        assert_nocloud_root(&iso, ".");
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Node, Error> {
     tree(bytes, file).map_err(|e| *e)
 }
 
-fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
+pub(crate) fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
     yaml::parse(bytes).map_err(|e| {
         fail(
             file,
@@ -103,7 +103,7 @@ fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
     })
 }
 
-fn fail(file: &str, pos: Pos, msg: String) -> Fail {
+pub(crate) fn fail(file: &str, pos: Pos, msg: String) -> Fail {
     Box::new(Error {
         file: file.to_owned(),
         pos,
@@ -183,6 +183,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         (Some(b), MetaKind::NoCloud) => meta_data(b, &docs.name("meta-data"))?,
         _ => MetaData::default(),
     };
+    let id_given = inputs.cmdline_instance_id.is_some() || md.instance_id.is_some();
     ctx.instance_id = inputs
         .cmdline_instance_id
         .clone()
@@ -199,6 +200,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         MetaKind::ConfigDrive => ("user_data", "vendor_data.json"),
         MetaKind::OpenNebula => ("context.sh(USER_DATA)", ""),
     };
+    let user_label = docs.user_data_name.unwrap_or(user_label);
     let vendor_data = match docs.meta_kind {
         MetaKind::ConfigDrive => &plat.vendor_data,
         _ => &docs.vendor_data,
@@ -208,6 +210,9 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     // Vendor data first, user data over it; scripts keep that order too.
     let mut merged: Option<Node> = None;
     let mut scripts: Vec<Script> = Vec::new();
+    // Ignition configs, read after cloud-config (which sets the user list).
+    let mut ignition: Vec<(String, Node)> = Vec::new();
+    let mut ignition_hash = ed25519_compact::sha512::Hash::new();
     for (label, bytes) in [
         (vendor_label, vendor_data.as_ref()),
         (user_label, user_data),
@@ -244,6 +249,16 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                         }
                     }
                 }
+                Piece::Ignition { body, name: part } => {
+                    let file = if part == name {
+                        name.clone()
+                    } else {
+                        format!("{name}({part})")
+                    };
+                    ignition_hash.update(body.as_slice());
+                    let tree = tree(&body, &file)?;
+                    ignition.push((file, tree));
+                }
                 Piece::Script { body, name: part } => scripts.push(Script {
                     name: part,
                     body: Content(body),
@@ -262,6 +277,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     }
     ctx.network_config = docs.network_config.clone().map(Content);
 
+    let merged_none = merged.is_none();
     let cfg = merged.unwrap_or(Node::new(Pos::default(), Value::Map(Vec::new())));
     // Errors in merged trees name the user-data document; positions stay exact
     // because every node keeps the position it was parsed at.
@@ -279,6 +295,24 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     scripts.extend(plat.scripts);
     ctx.scripts = scripts;
     r.apply_cloud_config(&cfg, &mut ctx, inputs, md_hostname.as_deref())?;
+    if !ignition.is_empty() {
+        // Ignition makes no default user: only cloud-config asks for one.
+        if merged_none {
+            ctx.users.retain(|u| !u.is_default);
+        }
+        for (file, tree) in &ignition {
+            crate::ignition::read(tree, file, &mut ctx)?;
+        }
+        // Without an instance id from meta-data or the command line, the
+        // config is the instance: a new one provisions again, the same one
+        // never twice (as Ignition runs once per machine).
+        if !id_given {
+            // What the platform made of its own documents counts too.
+            ignition_hash.update(ctx.instance_id.as_bytes());
+            let d = ignition_hash.finalize();
+            ctx.instance_id = platform::hex_id("ignition-", &d);
+        }
+    }
     // The platform's users first: a user-data entry for the same name is
     // applied after it and wins.
     ctx.users.splice(0..0, plat.users);
@@ -424,38 +458,38 @@ const IGNORED: &[(&str, &str)] = &[
 ];
 
 /// Whether `key` is one of the space-separated words of `list`.
-fn in_list(list: &str, key: &str) -> bool {
+pub(crate) fn in_list(list: &str, key: &str) -> bool {
     list.split(' ').any(|k| k == key)
 }
 
 /// An [`Error`] while reading a tree: boxed so that the many `?` exits of
 /// the readers move one pointer, not the whole error.
-type Fail = Box<Error>;
+pub(crate) type Fail = Box<Error>;
 
 /// Reads typed values out of a tree, naming `file` and the node's position.
-struct Reader<'a> {
-    file: &'a str,
+pub(crate) struct Reader<'a> {
+    pub(crate) file: &'a str,
 }
 
 impl Reader<'_> {
-    fn err(&self, n: &Node, msg: &str) -> Fail {
+    pub(crate) fn err(&self, n: &Node, msg: &str) -> Fail {
         fail(self.file, n.pos, msg.to_owned())
     }
 
-    fn errf(&self, n: &Node, msg: core::fmt::Arguments<'_>) -> Fail {
+    pub(crate) fn errf(&self, n: &Node, msg: core::fmt::Arguments<'_>) -> Fail {
         fail(self.file, n.pos, alloc::fmt::format(msg))
     }
 
     /// `what `value``, the value made printable: most refusals of a value.
-    fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
+    pub(crate) fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
         self.errf(n, format_args!("{what} `{}`", printable(v)))
     }
 
-    fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
+    pub(crate) fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
         self.warnf(w, n, format_args!("{msg}"));
     }
 
-    fn warnf(&self, w: &mut Vec<String>, n: &Node, msg: core::fmt::Arguments<'_>) {
+    pub(crate) fn warnf(&self, w: &mut Vec<String>, n: &Node, msg: core::fmt::Arguments<'_>) {
         self.warn_at(w, n.pos, msg);
     }
 
@@ -485,7 +519,7 @@ impl Reader<'_> {
     }
 
     /// A scalar as cloud-init's `str()` would give it; `None` for null.
-    fn opt_string(&self, n: &Node) -> Result<Option<String>, Fail> {
+    pub(crate) fn opt_string(&self, n: &Node) -> Result<Option<String>, Fail> {
         Ok(match &n.value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
@@ -496,13 +530,13 @@ impl Reader<'_> {
         })
     }
 
-    fn string(&self, n: &Node) -> Result<String, Fail> {
+    pub(crate) fn string(&self, n: &Node) -> Result<String, Fail> {
         self.opt_string(n)?
             .ok_or_else(|| self.err(n, "expected a string, found null"))
     }
 
     /// cloud-init's `util.is_true`/`translate_bool`: booleans and their spellings.
-    fn boolean(&self, n: &Node) -> Result<bool, Fail> {
+    pub(crate) fn boolean(&self, n: &Node) -> Result<bool, Fail> {
         match &n.value {
             Value::Bool(b) => Ok(*b),
             Value::Int(0) => Ok(false),
@@ -521,7 +555,7 @@ impl Reader<'_> {
         }
     }
 
-    fn u32(&self, n: &Node) -> Result<u32, Fail> {
+    pub(crate) fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
             Value::Str(s) => s
@@ -534,7 +568,7 @@ impl Reader<'_> {
     }
 
     /// Every item of a list as a string.
-    fn strings(&self, items: &[Node]) -> Result<Vec<String>, Fail> {
+    pub(crate) fn strings(&self, items: &[Node]) -> Result<Vec<String>, Fail> {
         let mut out = Vec::with_capacity(items.len());
         for i in items {
             out.push(self.string(i)?);
@@ -562,7 +596,7 @@ impl Reader<'_> {
     }
 
     /// SSH keys: a list, or one string (possibly several lines).
-    fn key_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
+    pub(crate) fn key_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
         let mut out = Vec::new();
         match &n.value {
             Value::Null => {}
@@ -592,7 +626,7 @@ impl Reader<'_> {
         }
     }
 
-    fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Fail> {
+    pub(crate) fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Fail> {
         match &n.value {
             Value::Seq(items) => Ok(items),
             Value::Null => Ok(&[]),
@@ -952,6 +986,12 @@ impl Reader<'_> {
             (None, Some(p)) => Some(Password::Plain(Secret(p))),
             (None, None) => None,
         };
+        self.check_user(n, &u)?;
+        Ok(u)
+    }
+
+    /// What every user entry must satisfy, whichever format gave it.
+    pub(crate) fn check_user(&self, n: &Node, u: &User) -> Result<(), Fail> {
         if u.name.is_empty() {
             return Err(self.err(n, "a user needs a name"));
         }
@@ -975,7 +1015,7 @@ impl Reader<'_> {
                 return Err(self.bad(n, "invalid group name", g));
             }
         }
-        Ok(u)
+        Ok(())
     }
 
     #[inline(never)] // measured: smaller out of line
@@ -993,6 +1033,7 @@ impl Reader<'_> {
                         out.push(Group {
                             name: e.key.clone(),
                             members: self.comma_list(&e.value)?,
+                            ..Group::default()
                         });
                     }
                 }
@@ -1000,7 +1041,7 @@ impl Reader<'_> {
                     for name in self.comma_list(i)? {
                         out.push(Group {
                             name,
-                            members: Vec::new(),
+                            ..Group::default()
                         });
                     }
                 }
@@ -1106,6 +1147,8 @@ impl Reader<'_> {
             owner,
             append,
             defer,
+            overwrite: true,
+            keep_mode: false,
         })
     }
 
@@ -1256,7 +1299,7 @@ impl Reader<'_> {
 }
 
 /// Adds `u`, replacing an earlier user of the same name.
-fn push_user(out: &mut Vec<User>, u: User) {
+pub(crate) fn push_user(out: &mut Vec<User>, u: User) {
     match out.iter_mut().find(|x| x.name == u.name) {
         Some(x) => *x = u,
         None => out.push(u),
@@ -1288,7 +1331,7 @@ fn overlay_default(d: &User, u: User) -> User {
 
 /// Whether `s` contains one of the ASCII bytes in `set`: a byte loop, not
 /// `core::str`'s pattern searchers.
-fn has_byte(s: &str, set: &[u8]) -> bool {
+pub(crate) fn has_byte(s: &str, set: &[u8]) -> bool {
     s.bytes().any(|b| set.contains(&b))
 }
 

@@ -4,6 +4,7 @@
 //! - [`text`]: pure text formats (YAML subset, MIME, base64, gzip, cmdline).
 //! - [`source`]: one module per configuration source; each yields [`source::Documents`].
 //! - [`cloudconfig`]: documents into the one normalized [`model::Context`].
+//! - [`ignition`]: Ignition v3 configs into the same `Context`.
 //! - [`wire`]: byte formats read from media and firmware (ISO9660, FAT, SMBIOS).
 //! - [`sysroot`]: every write into the target root, confined to it.
 //! - [`cli`]: argument parsing and the top-level flow.
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod cloudconfig;
 pub mod crypt;
 pub mod detect;
+pub mod ignition;
 pub mod log;
 pub mod model;
 pub mod platform;

@@ -66,6 +66,10 @@ pub struct User {
 pub struct Group {
     pub name: String,
     pub members: Vec<String>,
+    /// The gid of a new group (Ignition `gid`); an existing group must have it.
+    pub gid: Option<u32>,
+    /// A new group gets a gid from the system range.
+    pub system: bool,
 }
 
 /// Where `write_files` content ends up and how.
@@ -78,6 +82,59 @@ pub struct WriteFile {
     pub owner: String,
     pub append: bool,
     pub defer: bool,
+    /// An existing file may be replaced (always, for cloud-config). `false`
+    /// (Ignition's default): a different file already there is a conflict.
+    pub overwrite: bool,
+    /// No mode was given: an existing file keeps its own (Ignition).
+    pub keep_mode: bool,
+}
+
+/// A directory to create (Ignition `storage.directories`); an existing one
+/// gets the mode and owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+pub struct Directory {
+    pub path: String,
+    /// `None`: 0755 for a new directory, an existing one keeps its mode.
+    pub mode: Option<u32>,
+    /// `uid:gid` or `user:group`, as [`WriteFile::owner`].
+    pub owner: String,
+    /// A file or link at `path` may be replaced (never a directory's contents).
+    pub overwrite: bool,
+}
+
+/// A link (Ignition `storage.links`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+pub struct Link {
+    pub path: String,
+    /// A symlink's target, stored verbatim; for a hard link, the absolute
+    /// path in the sysroot of the file to link to.
+    pub target: String,
+    pub hard: bool,
+    /// A symlink's owner (ignored for hard links).
+    pub owner: String,
+    /// Something else at `path` may be replaced (never a directory).
+    pub overwrite: bool,
+}
+
+/// A systemd unit (Ignition `systemd.units`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+pub struct Unit {
+    /// e.g. `app.service`, `getty@tty1.service`.
+    pub name: String,
+    /// Written to `/etc/systemd/system/NAME`.
+    pub contents: Option<Content>,
+    /// (`NAME.conf`, contents) into `/etc/systemd/system/NAME.d/`.
+    pub dropins: Vec<Dropin>,
+    /// `Some(true)`: enabled, `Some(false)`: disabled, `None`: left alone.
+    pub enabled: Option<bool>,
+    /// `Some(true)`: masked (a link to `/dev/null`), `Some(false)`: unmasked.
+    pub mask: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+pub struct Dropin {
+    pub name: String,
+    pub contents: Content,
 }
 
 /// File content: JSON shows only its size, never the bytes.
@@ -141,6 +198,9 @@ pub struct Context {
     pub disable_root: bool,
     pub disable_root_opts: String,
     pub write_files: Vec<WriteFile>,
+    pub directories: Vec<Directory>,
+    pub links: Vec<Link>,
+    pub units: Vec<Unit>,
     pub chpasswd: Vec<ChPasswd>,
     pub chpasswd_expire: bool,
     pub ssh_pwauth: Option<bool>,

@@ -12,5 +12,6 @@ mod apply;
 mod bad_input;
 mod cli;
 mod confinement;
+mod ignition;
 mod sources;
 mod variants;

@@ -86,6 +86,7 @@ pub fn fetch(dir: &str, shown: &str) -> Result<Documents, FetchError> {
     // egret's own user-data wins; Ignition's config is user-data too.
     if docs.user_data.is_none() {
         docs.user_data = read(IGNITION, MAX_DOC)?;
+        docs.user_data_name = Some(IGNITION);
     }
     if let Ok(Some(names)) = HostDir(cat(&[dir, "/", CREDENTIALS])).list_dir("") {
         // Listed in name order: the order credentials are applied in.

@@ -61,6 +61,9 @@ pub struct Documents {
     pub network_config: Option<Vec<u8>>,
     /// How `meta_data` is written.
     pub meta_kind: MetaKind,
+    /// The name user-data had, when not the source's usual one (fw_cfg's
+    /// Ignition entry `opt/com.coreos/config`): messages name it.
+    pub user_data_name: Option<&'static str>,
     /// systemd credentials from firmware (fw_cfg, SMBIOS type 11).
     pub credentials: Vec<Credential>,
     /// What the source skipped while reading, e.g. a malformed credential.

@@ -21,7 +21,7 @@ use crate::model::{Context, EtcHosts, Password, Secret, User, WriteFile};
 use crate::text::cat;
 
 /// Largest system file egret reads back (passwd, sshd_config, ...).
-const MAX_FILE: usize = 8 << 20;
+pub(super) const MAX_FILE: usize = 8 << 20;
 const STATE_DIR: &str = "/var/lib/egret";
 const STATE_ID: &str = "/var/lib/egret/instance-id";
 const SCRIPTS_DIR: &str = "/var/lib/egret/scripts";
@@ -31,7 +31,7 @@ const KEYGEN_DONE: &str = "/var/lib/egret/ssh-keygen.done";
 // less than formatting one at run time.
 const KEYGEN_SCRIPT: &str = "/var/lib/egret/ssh-keygen";
 const FIRSTBOOT_SCRIPT: &str = "/var/lib/egret/firstboot";
-const UNIT_DIR: &str = "/etc/systemd/system";
+pub(super) const UNIT_DIR: &str = "/etc/systemd/system";
 const WANTS_DIR: &str = "/etc/systemd/system/multi-user.target.wants";
 const SUDOERS_FILE: &str = "/etc/sudoers.d/90-egret-users";
 
@@ -118,6 +118,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
             ));
         }
     }
+    run.check_nodes(ctx, plan.as_ref().map(|p| &p.acc));
     if run.conflicts > 0 {
         return Err(Failed::Refused(run.conflicts));
     }
@@ -132,7 +133,12 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     run.ssh(ctx, new_instance);
     run.timezone(ctx);
     run.scripts(ctx, new_instance);
-    run.write_files(ctx, plan.as_ref().map(|p| &p.acc), true);
+    // Deferred files (and all of Ignition's storage) after the users exist.
+    let acc = plan.as_ref().map(|p| &p.acc);
+    run.directories(ctx, acc);
+    run.write_files(ctx, acc, true);
+    run.links(ctx, acc);
+    run.units(ctx);
     run.selinux();
 
     // Everything on disk before the instance is recorded as applied, and the
@@ -178,9 +184,9 @@ struct Planned {
     key_options: Option<String>,
 }
 
-struct Run<'a> {
-    root: &'a Root,
-    log: &'a mut Log,
+pub(super) struct Run<'a> {
+    pub(super) root: &'a Root,
+    pub(super) log: &'a mut Log,
     failures: usize,
     /// Problems of the input found while planning (see `Failed::Refused`).
     conflicts: usize,
@@ -193,13 +199,13 @@ impl Run<'_> {
     // The failure helpers are out of line and take `format_args!`, like
     // `Log::say`: call sites only build their arguments.
     #[inline(never)]
-    fn conflict(&mut self, args: fmt::Arguments<'_>) {
+    pub(super) fn conflict(&mut self, args: fmt::Arguments<'_>) {
         self.conflicts += 1;
         self.log.say(format_args!("error: {args}"));
     }
 
     #[inline(never)]
-    fn fail(&mut self, args: fmt::Arguments<'_>) {
+    pub(super) fn fail(&mut self, args: fmt::Arguments<'_>) {
         self.failures += 1;
         self.log.say(format_args!("error: {args}"));
     }
@@ -211,7 +217,7 @@ impl Run<'_> {
 
     /// Logs a failed filesystem step as a failure; true when it succeeded.
     #[inline(never)]
-    fn ok(&mut self, r: Result<(), root::Error>) -> bool {
+    pub(super) fn ok(&mut self, r: Result<(), root::Error>) -> bool {
         match r {
             Ok(()) => true,
             Err(e) => {
@@ -249,7 +255,7 @@ impl Run<'_> {
         matches!(self.root.meta(path), Ok(Some(m)) if m.kind == Kind::Dir)
     }
 
-    fn write(&mut self, path: &str, data: &[u8], mode: u32, uid: u32, gid: u32) -> bool {
+    pub(super) fn write(&mut self, path: &str, data: &[u8], mode: u32, uid: u32, gid: u32) -> bool {
         // Same bytes, mode and owner: leave the file (and its mtime) alone.
         if let (Ok(Some(m)), Ok(Some(old))) = (self.root.meta(path), self.root.read(path, MAX_FILE))
         {
@@ -273,7 +279,7 @@ impl Run<'_> {
         self.ok(r);
     }
 
-    fn mkdir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> bool {
+    pub(super) fn mkdir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> bool {
         let r = self.root.mkdir_all(path, mode, uid, gid);
         self.ok(r)
     }
@@ -303,7 +309,16 @@ impl Run<'_> {
         let home_base = conf_value(&useradd, "HOME").unwrap_or("/home");
 
         for g in &ctx.groups {
-            if let Err(e) = ensure_group(&mut acc, &defs, &g.name, false) {
+            let r = match (acc.group(&g.name), g.gid) {
+                // Ignition's `gid`: an existing group must already have it.
+                (Some(e), Some(gid)) if e.gid != gid => Err(accounts::Error::IdTaken),
+                (None, Some(gid)) if acc.group_by_gid(gid).is_some() => {
+                    Err(accounts::Error::IdTaken)
+                }
+                (None, Some(gid)) => acc.add_group(&g.name, gid),
+                _ => ensure_group(&mut acc, &defs, &g.name, g.system).map(drop),
+            };
+            if let Err(e) = r {
                 self.conflict(format_args!("group {}: {e}", g.name));
             }
         }
@@ -612,12 +627,17 @@ impl Run<'_> {
             }
         }
         data.extend_from_slice(&f.content.0);
-        if self.write(&f.path, &data, f.permissions, uid, gid) {
+        // Ignition without a mode: an existing file keeps its own.
+        let mode = match self.root.meta(&f.path) {
+            Ok(Some(m)) if f.keep_mode && m.kind == Kind::File => m.mode,
+            _ => f.permissions,
+        };
+        if self.write(&f.path, &data, mode, uid, gid) {
             self.log.say(format_args!(
                 "wrote {} ({} bytes, mode {:04o}, owner {})",
                 printable(&f.path),
                 data.len(),
-                f.permissions,
+                mode,
                 printable(&f.owner)
             ));
         }
@@ -794,7 +814,7 @@ impl Run<'_> {
         n
     }
 
-    fn has_systemd(&self) -> bool {
+    pub(super) fn has_systemd(&self) -> bool {
         self.exists("/usr/lib/systemd/systemd") || self.exists("/lib/systemd/systemd")
     }
 
@@ -1002,7 +1022,7 @@ fn set_password(
     Ok(true)
 }
 
-fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
+pub(super) fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
     let (u, g) = owner.split_once(':').unwrap_or((owner, ""));
     let uid = match numeric_id(u) {
         Some(n) => n,
@@ -1159,7 +1179,7 @@ fn home_mode(defs: &[u8]) -> u32 {
     }
 }
 
-fn parent_of(path: &str) -> &str {
+pub(super) fn parent_of(path: &str) -> &str {
     // A byte search: `rsplit_once` pulls in a reverse char searcher.
     let p = path.trim_end_matches('/');
     match p.bytes().rposition(|b| b == b'/') {

@@ -212,6 +212,8 @@ pub struct Meta {
     pub gid: u32,
     /// Size in bytes (the target length for a symlink).
     pub size: u64,
+    /// Inode number: two paths with the same are hard links of one file.
+    pub ino: u64,
 }
 
 impl Meta {
@@ -228,6 +230,7 @@ impl Meta {
             uid: st.st_uid,
             gid: st.st_gid,
             size: u64::try_from(st.st_size).unwrap_or(0),
+            ino: st.st_ino,
         }
     }
 }
@@ -272,6 +275,8 @@ enum Op {
     List,
     /// `"copy"`
     Copy,
+    /// `"link"`
+    Link,
 }
 
 /// [`Op`]'s names, in its order.
@@ -293,7 +298,8 @@ const OP_NAMES: &str = concat!(
     "readlink|",
     "remove|",
     "list|",
-    "copy",
+    "copy|",
+    "link",
 );
 
 impl Op {
@@ -1016,6 +1022,43 @@ impl Root {
         self.write_at(path, &[], 0, 0, 0, false, Some(&target))
     }
 
+    /// The target of the symlink at `path`; `None` when nothing or
+    /// something else is there.
+    pub fn read_link(&self, path: &str) -> Result<Option<String>, Error> {
+        self.read_link_at(path).map_err(err_at(Op::Readlink, path))
+    }
+
+    fn read_link_at(&self, path: &str) -> Result<Option<String>, Errno> {
+        let Some((dir, name, st)) = self.lstat(path)? else {
+            return Ok(None);
+        };
+        if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+            return Ok(None);
+        }
+        let t = fs::readlinkat(&dir, &*name, Vec::new())?;
+        Ok(Some(String::from_utf8_lossy(t.as_bytes()).into_owned()))
+    }
+
+    /// Atomically makes `path` another name of the regular file at `target`
+    /// (both in the root; a symlink at `target` is refused, not followed):
+    /// a temp hard link renamed over whatever file or symlink is at `path`.
+    pub fn hard_link(&self, target: &str, path: &str) -> Result<(), Error> {
+        at(path, self.hard_link_at(target, path))
+    }
+
+    fn hard_link_at(&self, target: &str, path: &str) -> Res<()> {
+        let (_, tdir, tname) = self.open_parent(target, Op::Link)?;
+        let st = stat_at(tdir.as_fd(), &tname).op(Op::Stat)?;
+        must_be_regular(st.st_mode).op(Op::Link)?;
+        let (abs, dir, name) = self.open_parent(path, Op::Link)?;
+        let dir = dir.as_fd();
+        let (tmp, ()) = make_temp(&name, |t| {
+            intr(|| fs::linkat(tdir.as_fd(), &*tname, dir, t, AtFlags::empty()))
+        })
+        .op(Op::Link)?;
+        self.commit(dir, &tmp, &name, &abs, Ok(()))
+    }
+
     /// Copies the tree at `from` into the directory `to`, like useradd's
     /// `/etc/skel` copy: directories and regular files keep their mode,
     /// symlinks their target, everything is owned `uid:gid`; other file
@@ -1325,6 +1368,7 @@ mod tests {
             (Op::Remove, "remove"),
             (Op::List, "list"),
             (Op::Copy, "copy"),
+            (Op::Link, "link"),
         ];
         assert_eq!(OP_NAMES.split('|').count(), ops.len());
         for (op, name) in ops {
@@ -1385,7 +1429,8 @@ mod tests {
                 mode: 0o640,
                 uid: 0,
                 gid: 42,
-                size: 15
+                size: 15,
+                ino: sfs::metadata(f.p("etc/shadow")).unwrap().ino(),
             })
         );
         // Replace keeps nothing of the old file but the name.

@@ -48,6 +48,14 @@ pub enum Piece {
         /// The part's cleaned file name, else `part-NNN`.
         name: String,
     },
+    /// An Ignition config (a JSON object with an `ignition` key), still
+    /// unparsed: the caller checks its version and reads it.
+    Ignition {
+        /// The JSON text.
+        body: Vec<u8>,
+        /// The part's file name, else the name given to [`split`].
+        name: String,
+    },
     /// A `#cloud-boothook`: egret cannot run it in the initramfs, so the
     /// caller turns it into a first-boot script with a warning.
     Boothook {
@@ -329,7 +337,13 @@ impl Walker<'_> {
             return Ok(());
         }
         if text.starts_with(b"{") && contains(text, b"\"ignition\"") {
-            self.warn(origin, "Ignition config: not supported yet, ignored");
+            self.out.pieces.push(Piece::Ignition {
+                body: data.to_vec(),
+                name: origin
+                    .filename
+                    .clone()
+                    .unwrap_or_else(|| self.name.to_owned()),
+            });
             return Ok(());
         }
         let first = text.split(|&c| c == b'\n').next().unwrap_or_default();
@@ -558,9 +572,13 @@ mod tests {
             warnings(b"#part-handler\ndef list_types(): pass\n"),
             ["user-data: part handler ignored: egret runs no part handlers"]
         );
+        let ign = b" {\"ignition\": {\"version\": \"3.4.0\"}}";
         assert_eq!(
-            warnings(b" {\"ignition\": {\"version\": \"3.4.0\"}}"),
-            ["user-data: Ignition config: not supported yet, ignored"]
+            split(ign, "user-data").unwrap().pieces,
+            [Piece::Ignition {
+                body: ign.to_vec(),
+                name: "user-data".into()
+            }]
         );
         assert_eq!(
             warnings(b"{\"users\": []}\n"),

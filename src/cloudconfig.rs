@@ -13,8 +13,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::model::{
-    ChPasswd, Content, Context, EtcHosts, Group, Password, Script, Secret, User, WriteFile,
-    DISABLE_ROOT_OPTS,
+    ChPasswd, Content, Context, EtcHosts, Group, NodeKind, Password, Script, Secret, User,
+    WriteFile, DISABLE_ROOT_OPTS,
 };
 use crate::platform;
 use crate::source::{Documents, MetaKind};
@@ -1149,6 +1149,7 @@ impl Reader<'_> {
             defer,
             overwrite: true,
             keep_mode: false,
+            kind: NodeKind::File,
         })
     }
 

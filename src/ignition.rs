@@ -25,9 +25,7 @@ use alloc::vec::Vec;
 use crate::cloudconfig::{
     data_uri, fail, has_byte, in_list, printable, push_user, Fail, MAX_DECODED,
 };
-use crate::model::{
-    Content, Context, Directory, Dropin, Group, Link, Password, Secret, Unit, User, WriteFile,
-};
+use crate::model::{Content, Context, Group, NodeKind, Password, Secret, UnitOp, User, WriteFile};
 use crate::sysroot::accounts::valid_name;
 use crate::text::value::{Node, Value};
 use crate::text::{cat, gzip};
@@ -102,11 +100,7 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
             ]),
         ));
     }
-    let first = (
-        ctx.write_files.len(),
-        ctx.directories.len(),
-        ctx.links.len(),
-    );
+    let first = ctx.write_files.len();
     let passwd = tree.get("passwd");
     for (i, u) in items(passwd, "users").iter().enumerate() {
         let user = ig.user(u, i)?;
@@ -139,63 +133,21 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
             system: flag(g, "system"),
         });
     }
+    // Directories, then files, then links (which may need their target).
     let storage = tree.get("storage");
-    for (i, f) in items(storage, "files").iter().enumerate() {
-        let c = ig.node(f, "storage.files", i)?;
-        ctx.write_files.push(ig.file(f, i, c)?);
-    }
-    for (i, d) in items(storage, "directories").iter().enumerate() {
-        let c = ig.node(d, "storage.directories", i)?;
-        ctx.directories.push(Directory {
-            path: c.path,
-            mode: c.mode,
-            owner: c.owner,
-            overwrite: c.overwrite,
-        });
-    }
-    for (i, l) in items(storage, "links").iter().enumerate() {
-        let c = ig.node(l, "storage.links", i)?;
-        let target = str_of(l, "target").unwrap_or_default();
-        let hard = flag(l, "hard");
-        if target.is_empty() || has_byte(&target, b"\0") || hard && !target.starts_with('/') {
-            return Err(ig.at(
-                l,
-                "storage.links",
-                i,
-                "target",
-                "missing, or not absolute for a hard link",
-            ));
+    for list in ["storage.directories", "storage.files", "storage.links"] {
+        let key = list.get(8..).unwrap_or_default();
+        for (i, n) in items(storage, key).iter().enumerate() {
+            let f = ig.entry(n, list, i)?;
+            // Ignition requires every file, directory and link to have its own path.
+            if ctx.write_files.iter().skip(first).any(|x| x.path == f.path) {
+                return Err(ig.at(n, list, i, "path", "given twice"));
+            }
+            ctx.write_files.push(f);
         }
-        ctx.links.push(Link {
-            path: c.path,
-            target,
-            hard,
-            owner: c.owner,
-            overwrite: c.overwrite,
-        });
     }
-    for (i, u) in items(tree.get("systemd"), "units").iter().enumerate() {
-        let unit = ig.unit(u, i)?;
-        ctx.units.push(unit);
-    }
-    // Ignition requires every file, directory and link to have its own path.
-    let mut seen: Vec<&String> = Vec::new();
-    let paths = ctx
-        .write_files
-        .iter()
-        .skip(first.0)
-        .map(|f| &f.path)
-        .chain(ctx.directories.iter().skip(first.1).map(|d| &d.path))
-        .chain(ctx.links.iter().skip(first.2).map(|l| &l.path));
-    for p in paths {
-        if seen.contains(&p) {
-            return Err(ig.err(
-                tree,
-                "storage",
-                &cat(&["`", &printable(p), "` is given twice"]),
-            ));
-        }
-        seen.push(p);
+    for (i, n) in items(tree.get("systemd"), "units").iter().enumerate() {
+        ig.unit(n, i, ctx)?;
     }
     Ok(())
 }
@@ -226,14 +178,6 @@ fn items<'n>(parent: Option<&'n Node>, key: &str) -> &'n [Node] {
         Some(Value::Seq(v)) => v,
         _ => &[],
     }
-}
-
-/// Path, overwrite, mode and owner of a file, directory or link.
-struct Common {
-    path: String,
-    overwrite: bool,
-    mode: Option<u32>,
-    owner: String,
 }
 
 struct Ign<'a> {
@@ -408,9 +352,9 @@ impl Ign<'_> {
         Ok(u)
     }
 
-    /// What files, directories and links share: path, overwrite, mode, owner.
+    /// One `storage.files`, `.directories` or `.links` entry.
     #[inline(never)]
-    fn node(&self, n: &Node, list: &str, i: usize) -> Result<Common, Fail> {
+    fn entry(&self, n: &Node, list: &str, i: usize) -> Result<WriteFile, Fail> {
         let path = str_of(n, "path").unwrap_or_default();
         if !path.starts_with('/') || has_byte(&path, b"\0") {
             return Err(self.at(n, list, i, "path", "missing or not an absolute path"));
@@ -444,51 +388,62 @@ impl Ign<'_> {
             }
             owner.push_str(&who);
         }
-        Ok(Common {
+        let overwrite = flag(n, "overwrite");
+        let mut f = WriteFile {
             path,
-            overwrite: flag(n, "overwrite"),
-            mode,
+            permissions: mode.unwrap_or(0o644),
             owner,
-        })
-    }
-
-    #[inline(never)]
-    fn file(&self, n: &Node, i: usize, c: Common) -> Result<WriteFile, Fail> {
-        let mut content = match n.get("contents") {
-            Some(r) => self.resource(r, i, "contents")?,
-            None => None,
-        };
-        let has_source = content.is_some();
-        if c.overwrite && !has_source {
-            return Err(self.at(
-                n,
-                "storage.files",
-                i,
-                "overwrite",
-                "true needs contents.source",
-            ));
-        }
-        let mut data = content.take().unwrap_or_default();
-        if let Some(Value::Seq(list)) = n.get("append").map(|v| &v.value) {
-            for r in list {
-                if let Some(b) = self.resource(r, i, "append")? {
-                    data.extend_from_slice(&b);
-                }
-            }
-        }
-        Ok(WriteFile {
-            path: c.path,
-            content: Content(data),
-            permissions: c.mode.unwrap_or(0o644),
-            owner: c.owner,
-            // Without a source an existing file is kept and the fragments
-            // appended; with one it is the whole file.
-            append: !has_source,
             // Ignition writes files after the users exist.
             defer: true,
-            overwrite: c.overwrite,
-            keep_mode: c.mode.is_none(),
-        })
+            overwrite,
+            keep_mode: mode.is_none(),
+            ..WriteFile::default()
+        };
+        match list.as_bytes().get(8) {
+            Some(b'd') => {
+                f.kind = NodeKind::Dir;
+                f.permissions = mode.unwrap_or(0o755);
+            }
+            Some(b'l') => {
+                let target = str_of(n, "target").unwrap_or_default();
+                let hard = flag(n, "hard");
+                if target.is_empty() || has_byte(&target, b"\0") || hard && !target.starts_with('/')
+                {
+                    return Err(self.at(
+                        n,
+                        list,
+                        i,
+                        "target",
+                        "missing, or not absolute for a hard link",
+                    ));
+                }
+                f.kind = if hard {
+                    NodeKind::HardLink(target)
+                } else {
+                    NodeKind::Symlink(target)
+                };
+            }
+            _ => {
+                let mut data = match n.get("contents") {
+                    Some(r) => self.resource(r, i, "contents")?,
+                    None => None,
+                };
+                // Without a source an existing file is kept and the
+                // fragments appended; with one it is the whole file.
+                f.append = data.is_none();
+                if overwrite && f.append {
+                    return Err(self.at(n, list, i, "overwrite", "true needs contents.source"));
+                }
+                let mut data = data.take().unwrap_or_default();
+                for r in items(Some(n), "append") {
+                    if let Some(b) = self.resource(r, i, "append")? {
+                        data.extend_from_slice(&b);
+                    }
+                }
+                f.content = Content(data);
+            }
+        }
+        Ok(f)
     }
 
     /// A `contents`/`append` resource: its bytes, `None` without a source.
@@ -537,44 +492,62 @@ impl Ign<'_> {
     }
 
     #[inline(never)]
-    fn unit(&self, n: &Node, i: usize) -> Result<Unit, Fail> {
+    /// One `systemd.units` entry: its files, its mask, what to enable.
+    fn unit(&self, n: &Node, i: usize, ctx: &mut Context) -> Result<(), Fail> {
         let bad = |key: &str, msg: &str| self.at(n, "systemd.units", i, key, msg);
-        let mut u = Unit {
-            name: str_of(n, "name").unwrap_or_default(),
-            contents: str_of(n, "contents").map(|c| Content(c.into_bytes())),
-            dropins: Vec::new(),
-            enabled: n.get("enabled").and_then(|v| match v.value {
-                Value::Bool(b) => Some(b),
-                _ => None,
-            }),
-            mask: n.get("mask").and_then(|v| match v.value {
-                Value::Bool(b) => Some(b),
-                _ => None,
-            }),
-        };
-        for d in items(Some(n), "dropins") {
-            let name = str_of(d, "name").unwrap_or_default();
-            if !name.ends_with(".conf") || has_byte(&name, b"/\0\n") {
-                return Err(bad("dropins", "a drop-in needs a name ending in .conf"));
-            }
-            // A drop-in without contents is not written, as Ignition.
-            if let Some(c) = str_of(d, "contents") {
-                u.dropins.push(Dropin {
-                    name,
-                    contents: Content(c.into_bytes()),
-                });
-            }
-        }
-        if !valid_unit_name(&u.name) {
+        let name = str_of(n, "name").unwrap_or_default();
+        if !valid_unit_name(&name) {
             return Err(bad("name", "missing or not a unit name (e.g. app.service)"));
         }
-        if u.mask == Some(true) && (u.contents.is_some() || u.enabled == Some(true)) {
+        let bool_of = |k| match n.get(k).map(|v| &v.value) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        };
+        let (enable, mask) = (bool_of("enabled"), bool_of("mask"));
+        let contents = str_of(n, "contents");
+        if mask == Some(true) && (contents.is_some() || enable == Some(true)) {
             return Err(bad(
                 "mask",
                 "a masked unit cannot also have contents or be enabled",
             ));
         }
-        Ok(u)
+        let path = cat(&["/etc/systemd/system/", &name]);
+        let file = |path: String, text: String, kind: NodeKind| WriteFile {
+            path,
+            content: Content(text.into_bytes()),
+            permissions: 0o644,
+            owner: String::from("0:0"),
+            defer: true,
+            overwrite: true,
+            kind,
+            ..WriteFile::default()
+        };
+        if let Some(c) = contents {
+            ctx.write_files.push(file(path.clone(), c, NodeKind::File));
+        }
+        for d in items(Some(n), "dropins") {
+            let dname = str_of(d, "name").unwrap_or_default();
+            if !dname.ends_with(".conf") || has_byte(&dname, b"/\0\n") {
+                return Err(bad("dropins", "a drop-in needs a name ending in .conf"));
+            }
+            // A drop-in without contents is not written, as Ignition.
+            if let Some(c) = str_of(d, "contents") {
+                ctx.write_files
+                    .push(file(cat(&[&path, ".d/", &dname]), c, NodeKind::File));
+            }
+        }
+        if mask == Some(true) {
+            let null = NodeKind::Symlink(String::from("/dev/null"));
+            ctx.write_files.push(file(path, String::new(), null));
+        }
+        if enable.is_some() || mask == Some(false) {
+            ctx.unit_ops.push(UnitOp {
+                name,
+                enable,
+                unmask: mask == Some(false),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -687,7 +660,26 @@ mod tests {
             }}}}"#
         ))
         .unwrap();
-        let f = &c.write_files;
+        // Directories, then files, then links.
+        let (d, f, l) = (&c.write_files[0], &c.write_files[1..6], &c.write_files[6..]);
+        assert_eq!(
+            (
+                d.path.as_str(),
+                &d.kind,
+                d.permissions,
+                d.owner.as_str(),
+                d.overwrite,
+                d.keep_mode
+            ),
+            (
+                "/var/lib/app",
+                &NodeKind::Dir,
+                0o700,
+                "1000:0",
+                false,
+                false
+            )
+        );
         assert_eq!(f[0].content.0, b"hello world\n");
         assert_eq!(
             (
@@ -708,27 +700,16 @@ mod tests {
         assert_eq!(f[3].content.0, b"a=1\nb=2\n");
         assert!(f[3].append);
         assert!(f[4].content.0.is_empty() && f[4].append);
-        assert!(f.iter().all(|f| f.defer));
+        assert!(f.iter().all(|f| f.defer && f.kind == NodeKind::File));
         assert_eq!(
-            c.directories,
-            [Directory {
-                path: "/var/lib/app".into(),
-                mode: Some(0o700),
-                owner: "1000:0".into(),
-                overwrite: false
-            }]
+            l[0].kind,
+            NodeKind::Symlink("../usr/share/zoneinfo/UTC".into())
         );
         assert_eq!(
-            c.links[0],
-            Link {
-                path: "/etc/localtime".into(),
-                target: "../usr/share/zoneinfo/UTC".into(),
-                hard: false,
-                owner: "0:0".into(),
-                overwrite: true
-            }
+            (l[0].path.as_str(), l[0].overwrite),
+            ("/etc/localtime", true)
         );
-        assert!(c.links[1].hard);
+        assert_eq!(l[1].kind, NodeKind::HardLink("/etc/motd".into()));
     }
 
     #[test]
@@ -737,16 +718,45 @@ mod tests {
             r#"{{{V},"systemd":{{"units":[
               {{"name":"app.service","enabled":true,"contents":"[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n","dropins":[{{"name":"10-env.conf","contents":"[Service]\nEnvironment=A=1\n"}},{{"name":"20-none.conf"}}]}},
               {{"name":"getty@tty1.service","enabled":false}},
-              {{"name":"cups.socket","mask":true}}
+              {{"name":"cups.socket","mask":true}},
+              {{"name":"lp.socket","mask":false}}
             ]}}}}"#
         ))
         .unwrap();
-        let u = &c.units;
-        assert_eq!(u[0].enabled, Some(true));
-        assert_eq!(u[0].dropins.len(), 1);
-        assert_eq!(u[0].dropins[0].name, "10-env.conf");
-        assert_eq!((u[1].enabled, u[1].mask), (Some(false), None));
-        assert_eq!(u[2].mask, Some(true));
+        let paths: Vec<(&str, &NodeKind)> = c
+            .write_files
+            .iter()
+            .map(|f| (f.path.as_str(), &f.kind))
+            .collect();
+        let null = NodeKind::Symlink("/dev/null".into());
+        assert_eq!(
+            paths,
+            [
+                ("/etc/systemd/system/app.service", &NodeKind::File),
+                (
+                    "/etc/systemd/system/app.service.d/10-env.conf",
+                    &NodeKind::File
+                ),
+                ("/etc/systemd/system/cups.socket", &null),
+            ]
+        );
+        assert!(c
+            .write_files
+            .iter()
+            .all(|f| f.overwrite && f.permissions == 0o644));
+        let op = |name: &str, enable, unmask| UnitOp {
+            name: name.into(),
+            enable,
+            unmask,
+        };
+        assert_eq!(
+            c.unit_ops,
+            [
+                op("app.service", Some(true), false),
+                op("getty@tty1.service", Some(false), false),
+                op("lp.socket", None, true)
+            ]
+        );
     }
 
     #[test]
@@ -840,7 +850,7 @@ mod tests {
                 &format!(
                     r#"{{{V},"storage":{{"files":[{{"path":"/a"}}],"links":[{{"path":"/a","target":"b"}}]}}}}"#
                 ),
-                "storage: `/a` is given twice",
+                "storage.links[0].path: given twice",
             ),
             (
                 &format!(r#"{{{V},"storage":{{"links":[{{"path":"/a"}}]}}}}"#),

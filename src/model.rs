@@ -87,54 +87,34 @@ pub struct WriteFile {
     pub overwrite: bool,
     /// No mode was given: an existing file keeps its own (Ignition).
     pub keep_mode: bool,
+    pub kind: NodeKind,
 }
 
-/// A directory to create (Ignition `storage.directories`); an existing one
-/// gets the mode and owner.
+/// What a [`WriteFile`] makes at its path.
 #[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
-pub struct Directory {
-    pub path: String,
-    /// `None`: 0755 for a new directory, an existing one keeps its mode.
-    pub mode: Option<u32>,
-    /// `uid:gid` or `user:group`, as [`WriteFile::owner`].
-    pub owner: String,
-    /// A file or link at `path` may be replaced (never a directory's contents).
-    pub overwrite: bool,
+pub enum NodeKind {
+    /// A regular file holding the content.
+    #[default]
+    File,
+    /// A directory (Ignition `storage.directories`): an existing one only
+    /// gets the mode (unless `keep_mode`) and owner, never loses a file.
+    Dir,
+    /// A symbolic link to this target, stored verbatim.
+    Symlink(String),
+    /// A hard link to the regular file at this absolute path in the sysroot.
+    HardLink(String),
 }
 
-/// A link (Ignition `storage.links`).
+/// What to do to a systemd unit besides writing its files (Ignition
+/// `systemd.units`): `enable`/`disable` as `systemctl` does it, `unmask`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
-pub struct Link {
-    pub path: String,
-    /// A symlink's target, stored verbatim; for a hard link, the absolute
-    /// path in the sysroot of the file to link to.
-    pub target: String,
-    pub hard: bool,
-    /// A symlink's owner (ignored for hard links).
-    pub owner: String,
-    /// Something else at `path` may be replaced (never a directory).
-    pub overwrite: bool,
-}
-
-/// A systemd unit (Ignition `systemd.units`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
-pub struct Unit {
+pub struct UnitOp {
     /// e.g. `app.service`, `getty@tty1.service`.
     pub name: String,
-    /// Written to `/etc/systemd/system/NAME`.
-    pub contents: Option<Content>,
-    /// (`NAME.conf`, contents) into `/etc/systemd/system/NAME.d/`.
-    pub dropins: Vec<Dropin>,
     /// `Some(true)`: enabled, `Some(false)`: disabled, `None`: left alone.
-    pub enabled: Option<bool>,
-    /// `Some(true)`: masked (a link to `/dev/null`), `Some(false)`: unmasked.
-    pub mask: Option<bool>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
-pub struct Dropin {
-    pub name: String,
-    pub contents: Content,
+    pub enable: Option<bool>,
+    /// A `/dev/null` link at the unit's path is removed (`mask: false`).
+    pub unmask: bool,
 }
 
 /// File content: JSON shows only its size, never the bytes.
@@ -197,10 +177,10 @@ pub struct Context {
     pub ssh_authorized_keys: Vec<String>,
     pub disable_root: bool,
     pub disable_root_opts: String,
+    /// cloud-config `write_files`, and Ignition's files, directories,
+    /// links and unit files.
     pub write_files: Vec<WriteFile>,
-    pub directories: Vec<Directory>,
-    pub links: Vec<Link>,
-    pub units: Vec<Unit>,
+    pub unit_ops: Vec<UnitOp>,
     pub chpasswd: Vec<ChPasswd>,
     pub chpasswd_expire: bool,
     pub ssh_pwauth: Option<bool>,

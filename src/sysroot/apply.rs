@@ -17,7 +17,7 @@ use super::accounts::{self, Accounts, LoginDefs};
 use super::root::{self, Kind, Root};
 use crate::cloudconfig::printable;
 use crate::log::Log;
-use crate::model::{Context, EtcHosts, Password, Secret, User, WriteFile};
+use crate::model::{Context, EtcHosts, NodeKind, Password, Secret, User, WriteFile};
 use crate::text::cat;
 
 /// Largest system file egret reads back (passwd, sshd_config, ...).
@@ -118,7 +118,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
             ));
         }
     }
-    run.check_nodes(ctx, plan.as_ref().map(|p| &p.acc));
+    run.check_nodes(ctx);
     if run.conflicts > 0 {
         return Err(Failed::Refused(run.conflicts));
     }
@@ -134,11 +134,8 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     run.timezone(ctx);
     run.scripts(ctx, new_instance);
     // Deferred files (and all of Ignition's storage) after the users exist.
-    let acc = plan.as_ref().map(|p| &p.acc);
-    run.directories(ctx, acc);
-    run.write_files(ctx, acc, true);
-    run.links(ctx, acc);
-    run.units(ctx);
+    run.write_files(ctx, plan.as_ref().map(|p| &p.acc), true);
+    run.unit_ops(ctx);
     run.selinux();
 
     // Everything on disk before the instance is recorded as applied, and the
@@ -614,6 +611,9 @@ impl Run<'_> {
         if !self.mkdir(parent_of(&f.path), 0o755, 0, 0) {
             return;
         }
+        if f.kind != NodeKind::File {
+            return self.write_node(f, uid, gid);
+        }
         let mut data = Vec::new();
         if f.append {
             data = self.read(&f.path).unwrap_or_default();
@@ -1022,7 +1022,7 @@ fn set_password(
     Ok(true)
 }
 
-pub(super) fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
+fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
     let (u, g) = owner.split_once(':').unwrap_or((owner, ""));
     let uid = match numeric_id(u) {
         Some(n) => n,

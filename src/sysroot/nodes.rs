@@ -9,11 +9,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::accounts::Accounts;
-use super::apply::{parent_of, resolve_owner, Run, MAX_FILE, UNIT_DIR};
+use super::apply::{parent_of, Run, MAX_FILE, UNIT_DIR};
 use super::root::{Kind, Meta};
 use crate::cloudconfig::printable;
-use crate::model::{Context, Unit};
+use crate::model::{Context, NodeKind, WriteFile};
 use crate::text::cat;
 
 /// Ignition's preset file, under egret's name: systemd's first-boot
@@ -28,229 +27,143 @@ impl Run<'_> {
         self.root.meta(path).ok().flatten()
     }
 
-    /// Before the first write: `overwrite: false` entries that would replace
-    /// something different, directories where a file or link should go, and
-    /// unknown owners are conflicts (nothing is written).
+    /// Before the first write: an `overwrite: false` entry that would
+    /// replace something different, a directory where a file or link should
+    /// go, a hard link to nothing are conflicts (nothing is written).
+    /// cloud-config's `write_files` (files, overwrite) are not checked.
     #[inline(never)]
-    pub(super) fn check_nodes(&mut self, ctx: &Context, acc: Option<&Accounts>) {
+    pub(super) fn check_nodes(&mut self, ctx: &Context) {
         for f in &ctx.write_files {
-            let Some(m) = self.meta_of(&f.path) else {
+            let file = f.kind == NodeKind::File;
+            if file && f.overwrite {
                 continue;
-            };
-            let same = || {
-                self.root.read(&f.path, MAX_FILE).ok().flatten().as_deref()
-                    == Some(f.content.0.as_slice())
-            };
-            let bad = match m.kind {
-                Kind::Dir => Some("a directory is there"),
-                _ if f.overwrite || f.append && m.kind == Kind::File => None,
-                Kind::File if same() => None,
-                _ => Some("something different is there and overwrite is false"),
-            };
-            if let Some(why) = bad {
-                self.conflict(format_args!("file {}: {why}", printable(&f.path)));
             }
-        }
-        for d in &ctx.directories {
-            let bad =
-                matches!(self.meta_of(&d.path), Some(m) if m.kind != Kind::Dir && !d.overwrite);
-            self.owner_or_conflict("directory", &d.path, &d.owner, acc, bad);
-        }
-        for l in &ctx.links {
-            let created = ctx.write_files.iter().any(|f| f.path == l.target);
-            let bad = match self.meta_of(&l.path) {
-                Some(m) if m.kind == Kind::Dir => true,
-                Some(m) if !l.overwrite => !self.link_matches(l.hard, &l.target, &l.path, &m),
-                _ => false,
-            } || l.hard
-                && !created
-                && self.meta_of(&l.target).is_none_or(|m| m.kind != Kind::File);
-            self.owner_or_conflict("link", &l.path, &l.owner, acc, bad);
-        }
-    }
-
-    fn owner_or_conflict(
-        &mut self,
-        what: &str,
-        path: &str,
-        owner: &str,
-        acc: Option<&Accounts>,
-        bad: bool,
-    ) {
-        if bad {
-            self.conflict(format_args!(
-                "{what} {}: something else is there (or the target is missing) and overwrite is false",
-                printable(path)
-            ));
-        }
-        if resolve_owner(owner, acc).is_none() {
-            self.conflict(format_args!(
-                "{what} {}: unknown owner `{}`",
-                printable(path),
-                printable(owner)
-            ));
-        }
-    }
-
-    /// Whether `path` (described by `m`) already is the link asked for.
-    fn link_matches(&self, hard: bool, target: &str, path: &str, m: &Meta) -> bool {
-        if hard {
-            return m.kind == Kind::File && self.meta_of(target).is_some_and(|t| t.ino == m.ino);
-        }
-        m.kind == Kind::Symlink
-            && self.root.read_link(path).ok().flatten().as_deref() == Some(target)
-    }
-
-    /// Directories, parents first; an existing one only gets mode and owner.
-    #[inline(never)]
-    pub(super) fn directories(&mut self, ctx: &Context, acc: Option<&Accounts>) {
-        let mut order: Vec<(usize, usize)> = ctx
-            .directories
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.path.bytes().filter(|&b| b == b'/').count(), i))
-            .collect();
-        super::root::sort(&mut order);
-        for d in order.iter().filter_map(|&(_, i)| ctx.directories.get(i)) {
-            let Some((uid, gid)) = resolve_owner(&d.owner, acc) else {
-                continue;
-            };
-            let path = &d.path;
-            let existing = self.meta_of(path);
-            if let Some(m) = &existing {
-                if m.kind != Kind::Dir {
-                    // check_nodes allowed it: overwrite is true.
-                    let r = self.root.remove(path);
-                    if !self.ok(r.map(drop)) {
-                        continue;
-                    }
+            let why = match (self.meta_of(&f.path), &f.kind) {
+                (Some(m), k) if m.kind == Kind::Dir && *k != NodeKind::Dir => {
+                    "a directory is there"
                 }
-            }
-            let mode = match (d.mode, &existing) {
-                (Some(m), _) => m,
-                (None, Some(m)) if m.kind == Kind::Dir => m.mode,
-                (None, _) => 0o755,
+                (Some(m), k) if !(f.overwrite || self.node_matches(f, k, &m)) => {
+                    "something different is there and overwrite is false"
+                }
+                (_, NodeKind::HardLink(t))
+                    if !ctx.write_files.iter().any(|x| x.path == *t)
+                        && self.meta_of(t).is_none_or(|m| m.kind != Kind::File) =>
+                {
+                    "the hard link's target is not a file"
+                }
+                _ => continue,
             };
-            // Missing parents as Ignition makes them: root's, 0755.
-            if !(self.mkdir(parent_of(path), 0o755, 0, 0) && self.mkdir(path, mode, uid, gid)) {
-                continue;
+            self.conflict(format_args!("file {}: {why}", printable(&f.path)));
+        }
+    }
+
+    /// Whether what is at `f.path` (described by `m`) may stay: already the
+    /// link or directory asked for, the same file, or a file to append to.
+    fn node_matches(&self, f: &WriteFile, k: &NodeKind, m: &Meta) -> bool {
+        match k {
+            NodeKind::Dir => m.kind == Kind::Dir,
+            NodeKind::Symlink(t) => {
+                m.kind == Kind::Symlink
+                    && self.root.read_link(&f.path).ok().flatten().as_ref() == Some(t)
             }
-            let r = self.root.set_owner_mode(path, mode, uid, gid);
-            if self.ok(r) {
-                self.log.say(format_args!(
-                    "directory {} (mode {mode:04o}, owner {})",
-                    printable(path),
-                    printable(&d.owner)
-                ));
+            NodeKind::HardLink(t) => {
+                m.kind == Kind::File && self.meta_of(t).is_some_and(|x| x.ino == m.ino)
+            }
+            NodeKind::File => {
+                m.kind == Kind::File
+                    && (f.append
+                        || self.root.read(&f.path, MAX_FILE).ok().flatten().as_deref()
+                            == Some(f.content.0.as_slice()))
             }
         }
     }
 
+    /// A directory or link of `write_files` (its parent exists): an existing
+    /// directory only gets mode and owner; check_nodes allowed the rest.
     #[inline(never)]
-    pub(super) fn links(&mut self, ctx: &Context, acc: Option<&Accounts>) {
-        for l in &ctx.links {
-            let Some((uid, gid)) = resolve_owner(&l.owner, acc) else {
-                continue;
-            };
-            if !self.mkdir(parent_of(&l.path), 0o755, 0, 0) {
-                continue;
+    pub(super) fn write_node(&mut self, f: &WriteFile, uid: u32, gid: u32) {
+        let path = f.path.as_str();
+        let m = self.meta_of(path);
+        let (what, target) = match &f.kind {
+            NodeKind::Symlink(t) => ("symbolic link", t.as_str()),
+            NodeKind::HardLink(t) => ("hard link", t.as_str()),
+            _ => ("directory", ""),
+        };
+        let done = m.as_ref().is_some_and(|m| self.node_matches(f, &f.kind, m));
+        let mut mode = f.permissions;
+        let r = if f.kind == NodeKind::Dir {
+            if let Some(m) = m.filter(|_| done && f.keep_mode) {
+                mode = m.mode;
             }
-            let done = match self.meta_of(&l.path) {
-                Some(m) => self.link_matches(l.hard, &l.target, &l.path, &m),
-                None => false,
+            if !done && m.is_some() {
+                // A file or link in the way, and overwrite allows it.
+                let _ = self.root.remove(path);
+            }
+            self.root
+                .mkdir_all(path, mode, uid, gid)
+                .and_then(|()| self.root.set_owner_mode(path, mode, uid, gid))
+        } else {
+            let made = match (&f.kind, done) {
+                (_, true) => Ok(()),
+                (NodeKind::HardLink(_), _) => self.root.hard_link(target, path),
+                _ => self.root.symlink(target, path),
             };
-            if !done {
-                let r = if l.hard {
-                    self.root.hard_link(&l.target, &l.path)
-                } else {
-                    self.root.symlink(&l.target, &l.path)
-                };
-                if !self.ok(r) {
-                    continue;
+            match &f.kind {
+                NodeKind::Symlink(_) => {
+                    made.and_then(|()| self.root.set_owner_mode(path, 0, uid, gid))
                 }
+                _ => made,
             }
-            if !l.hard {
-                let r = self.root.set_owner_mode(&l.path, 0, uid, gid);
-                self.ok(r);
-            }
+        };
+        if self.ok(r) {
             self.log.say(format_args!(
-                "{} link {} -> {}",
-                if l.hard { "hard" } else { "symbolic" },
-                printable(&l.path),
-                printable(&l.target)
+                "{what} {} {target} (mode {mode:04o}, owner {})",
+                printable(path),
+                printable(&f.owner)
             ));
         }
     }
 
-    /// Unit files, drop-ins, masks, and enabling as `systemctl enable`
-    /// does it (links from the `[Install]` section), plus a preset file.
+    /// Unmasks, enables and disables units, and writes the preset file.
     #[inline(never)]
-    pub(super) fn units(&mut self, ctx: &Context) {
-        if ctx.units.is_empty() {
+    pub(super) fn unit_ops(&mut self, ctx: &Context) {
+        if ctx.unit_ops.is_empty() {
             return;
         }
         if !self.has_systemd() {
             self.fail(format_args!(
-                "no systemd in the image: systemd.units cannot be installed"
+                "no systemd in the image: systemd.units cannot be enabled"
             ));
             return;
         }
         let mut preset =
             String::from("# Written by egret: the units its config enables or disables.\n");
-        for u in &ctx.units {
-            let path = cat(&[UNIT_DIR, "/", &u.name]);
-            if !self.mkdir(UNIT_DIR, 0o755, 0, 0) {
-                continue;
+        for op in &ctx.unit_ops {
+            let path = cat(&[UNIT_DIR, "/", &op.name]);
+            if op.unmask
+                && self.root.read_link(&path).ok().flatten().as_deref() == Some("/dev/null")
+            {
+                let r = self.root.remove(&path);
+                self.ok(r.map(drop));
             }
-            if let Some(c) = &u.contents {
-                self.write(&path, &c.0, 0o644, 0, 0);
-            }
-            if !u.dropins.is_empty() {
-                let dir = cat(&[&path, ".d"]);
-                if self.mkdir(&dir, 0o755, 0, 0) {
-                    for d in &u.dropins {
-                        self.write(&cat(&[&dir, "/", &d.name]), &d.contents.0, 0o644, 0, 0);
-                    }
-                }
-            }
-            match u.mask {
-                Some(true) => {
-                    let r = self.root.symlink("/dev/null", &path);
-                    if self.ok(r) {
-                        self.log.say(format_args!("unit {} masked", u.name));
-                    }
-                }
-                Some(false)
-                    if self.root.read_link(&path).ok().flatten().as_deref()
-                        == Some("/dev/null") =>
-                {
-                    let r = self.root.remove(&path);
-                    self.ok(r.map(drop));
-                    self.log.say(format_args!("unit {} unmasked", u.name));
-                }
-                _ => {}
-            }
-            if let Some(on) = u.enabled {
+            if let Some(on) = op.enable {
                 let _ = writeln!(
                     preset,
                     "{} {}",
                     if on { "enable" } else { "disable" },
-                    u.name
+                    op.name
                 );
-                self.enable(u, on);
+                self.enable(&op.name, on);
             }
         }
-        if ctx.units.iter().any(|u| u.enabled.is_some())
-            && self.mkdir(parent_of(PRESET), 0o755, 0, 0)
-        {
+        if self.mkdir(parent_of(PRESET), 0o755, 0, 0) {
             self.write(PRESET, preset.as_bytes(), 0o644, 0, 0);
         }
     }
 
     /// Adds (or removes) the links the unit's `[Install]` section asks for.
     #[inline(never)]
-    fn enable(&mut self, u: &Unit, on: bool) {
-        let name = u.name.as_str();
+    fn enable(&mut self, name: &str, on: bool) {
         // An instance (`getty@tty1.service`) is enabled from its template.
         let at = name.bytes().position(|b| b == b'@');
         let dot = name.bytes().rposition(|b| b == b'.').unwrap_or(0);

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(safe_name(name), "unsafe part name {name:?}");
                 total += body.len();
             }
-            Piece::CloudConfig { body, .. } => total += body.len(),
+            Piece::CloudConfig { body, .. } | Piece::Ignition { body, .. } => total += body.len(),
         }
     }
     assert!(

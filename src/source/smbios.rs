@@ -23,7 +23,7 @@ pub fn credential(s: &[u8]) -> Option<Result<Credential, &'static str>> {
     let (name, value) = rest.split_at(eq);
     let value = value.get(1..).unwrap_or_default();
     let name = match core::str::from_utf8(name) {
-        Ok(n) if !n.is_empty() && !n.contains('/') => n,
+        Ok(n) if !n.is_empty() && !n.bytes().any(|b| b == b'/') => n,
         _ => return Some(Err("invalid credential name")),
     };
     let value = if binary {

@@ -337,7 +337,7 @@ fn at<T>(path: &str, r: Res<T>) -> Result<T, Error> {
 /// `.`, let `..` pop but never above `/`. Rejects empty, relative and
 /// NUL-bearing paths.
 fn norm(path: &str) -> Result<String, Errno> {
-    if !path.starts_with('/') || path.contains('\0') {
+    if !path.starts_with('/') || path.bytes().any(|b| b == 0) {
         return Err(Errno::INVAL);
     }
     let mut out = String::new();

@@ -437,7 +437,7 @@ fn clean_filename(f: &str) -> Option<String> {
     let cleaned: String = f
         .chars()
         .map(|c| if c == '/' { '_' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || "_-.()".contains(*c))
+        .filter(|c| c.is_ascii_alphanumeric() || (c.is_ascii() && b"_-.()".contains(&(*c as u8))))
         .take(128)
         .collect();
     match cleaned.as_str() {

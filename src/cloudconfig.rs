@@ -90,7 +90,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Node, Error> {
     tree(bytes, file).map_err(|e| *e)
 }
 
-pub(crate) fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
+fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
     yaml::parse(bytes).map_err(|e| {
         fail(
             file,
@@ -225,11 +225,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         for piece in split.pieces {
             match piece {
                 Piece::CloudConfig { body, name: part } => {
-                    let file = if part == name {
-                        name.clone()
-                    } else {
-                        format!("{name}({part})")
-                    };
+                    let file = part_file(&name, &part);
                     let tree = tree(&body, &file)?;
                     match &tree.value {
                         Value::Null => {}
@@ -250,11 +246,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                     }
                 }
                 Piece::Ignition { body, name: part } => {
-                    let file = if part == name {
-                        name.clone()
-                    } else {
-                        format!("{name}({part})")
-                    };
+                    let file = part_file(&name, &part);
                     ignition_hash.update(body.as_slice());
                     let tree = tree(&body, &file)?;
                     ignition.push((file, tree));
@@ -321,6 +313,16 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         admin_pass(&mut ctx, pw, inputs, &file);
     }
     Ok(ctx)
+}
+
+/// A user-data piece's name for messages: the document's, or
+/// `user-data(PART)` for a MIME part.
+fn part_file(name: &str, part: &str) -> String {
+    if part == name {
+        name.to_owned()
+    } else {
+        format!("{name}({part})")
+    }
 }
 
 /// OpenStack's `admin_pass`, only where the image allows it: the default
@@ -472,24 +474,24 @@ pub(crate) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    pub(crate) fn err(&self, n: &Node, msg: &str) -> Fail {
+    fn err(&self, n: &Node, msg: &str) -> Fail {
         fail(self.file, n.pos, msg.to_owned())
     }
 
-    pub(crate) fn errf(&self, n: &Node, msg: core::fmt::Arguments<'_>) -> Fail {
+    fn errf(&self, n: &Node, msg: core::fmt::Arguments<'_>) -> Fail {
         fail(self.file, n.pos, alloc::fmt::format(msg))
     }
 
     /// `what `value``, the value made printable: most refusals of a value.
-    pub(crate) fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
+    fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
         self.errf(n, format_args!("{what} `{}`", printable(v)))
     }
 
-    pub(crate) fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
+    fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
         self.warnf(w, n, format_args!("{msg}"));
     }
 
-    pub(crate) fn warnf(&self, w: &mut Vec<String>, n: &Node, msg: core::fmt::Arguments<'_>) {
+    fn warnf(&self, w: &mut Vec<String>, n: &Node, msg: core::fmt::Arguments<'_>) {
         self.warn_at(w, n.pos, msg);
     }
 
@@ -519,7 +521,7 @@ impl Reader<'_> {
     }
 
     /// A scalar as cloud-init's `str()` would give it; `None` for null.
-    pub(crate) fn opt_string(&self, n: &Node) -> Result<Option<String>, Fail> {
+    fn opt_string(&self, n: &Node) -> Result<Option<String>, Fail> {
         Ok(match &n.value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
@@ -530,13 +532,13 @@ impl Reader<'_> {
         })
     }
 
-    pub(crate) fn string(&self, n: &Node) -> Result<String, Fail> {
+    fn string(&self, n: &Node) -> Result<String, Fail> {
         self.opt_string(n)?
             .ok_or_else(|| self.err(n, "expected a string, found null"))
     }
 
     /// cloud-init's `util.is_true`/`translate_bool`: booleans and their spellings.
-    pub(crate) fn boolean(&self, n: &Node) -> Result<bool, Fail> {
+    fn boolean(&self, n: &Node) -> Result<bool, Fail> {
         match &n.value {
             Value::Bool(b) => Ok(*b),
             Value::Int(0) => Ok(false),
@@ -555,7 +557,7 @@ impl Reader<'_> {
         }
     }
 
-    pub(crate) fn u32(&self, n: &Node) -> Result<u32, Fail> {
+    fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
             Value::Str(s) => s
@@ -568,7 +570,7 @@ impl Reader<'_> {
     }
 
     /// Every item of a list as a string.
-    pub(crate) fn strings(&self, items: &[Node]) -> Result<Vec<String>, Fail> {
+    fn strings(&self, items: &[Node]) -> Result<Vec<String>, Fail> {
         let mut out = Vec::with_capacity(items.len());
         for i in items {
             out.push(self.string(i)?);
@@ -596,7 +598,7 @@ impl Reader<'_> {
     }
 
     /// SSH keys: a list, or one string (possibly several lines).
-    pub(crate) fn key_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
+    fn key_list(&self, n: &Node) -> Result<Vec<String>, Fail> {
         let mut out = Vec::new();
         match &n.value {
             Value::Null => {}
@@ -626,7 +628,7 @@ impl Reader<'_> {
         }
     }
 
-    pub(crate) fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Fail> {
+    fn seq<'n>(&self, n: &'n Node, what: &str) -> Result<&'n [Node], Fail> {
         match &n.value {
             Value::Seq(items) => Ok(items),
             Value::Null => Ok(&[]),

@@ -23,7 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::cloudconfig::{
-    data_uri, fail, has_byte, in_list, printable, push_user, Fail, MAX_DECODED,
+    data_uri, fail, has_byte, in_list, printable, push_user, Fail, Reader, MAX_DECODED,
 };
 use crate::model::{Content, Context, Group, NodeKind, Password, Secret, UnitOp, User, WriteFile};
 use crate::sysroot::accounts::valid_name;
@@ -334,13 +334,7 @@ impl Ign<'_> {
             ssh_authorized_keys: keys,
             ..User::default()
         };
-        let bad = |what: &str| !what.is_empty() && has_byte(what, b":\n");
-        if !valid_name(&u.name)
-            || [&u.gecos, &u.shell, &u.homedir, &u.primary_group]
-                .iter()
-                .any(|v| v.as_deref().is_some_and(bad))
-            || !u.groups.iter().all(|g| valid_name(g))
-        {
+        if !valid_name(&u.name) {
             return Err(self.at(
                 n,
                 "passwd.users",
@@ -349,6 +343,8 @@ impl Ign<'_> {
                 "a name, group or field that /etc/passwd cannot hold (':' or a newline)",
             ));
         }
+        // The same rules as a cloud-config user's fields and groups.
+        Reader { file: self.file }.check_user(n, &u)?;
         Ok(u)
     }
 

@@ -203,14 +203,19 @@ pub fn vfat(dir: &Path, out: &Path, label: &str) -> PathBuf {
 /// `egret apply --sysroot ROOT --from nocloud:SEED EXTRA...` under the
 /// kernel command line `cmdline`.
 pub fn apply_seed(s: &Scratch, root: &Path, seed: &Path, extra: &[&str], cmdline: &str) -> Output {
-    let from = format!("nocloud:{}", seed.display());
-    let mut args = vec![
-        "apply",
-        "--sysroot",
-        root.to_str().unwrap(),
-        "--from",
-        &from,
-    ];
+    apply_source(
+        s,
+        root,
+        &format!("nocloud:{}", seed.display()),
+        extra,
+        cmdline,
+    )
+}
+
+/// `egret apply --sysroot ROOT --from FROM EXTRA...` under the kernel
+/// command line `cmdline`.
+pub fn apply_source(s: &Scratch, root: &Path, from: &str, extra: &[&str], cmdline: &str) -> Output {
+    let mut args = vec!["apply", "--sysroot", root.to_str().unwrap(), "--from", from];
     args.extend_from_slice(extra);
     egret(&args, &s.cmdline(cmdline))
 }

@@ -19,16 +19,13 @@ fn fwcfg(s: &Scratch, config: &[u8]) -> PathBuf {
 }
 
 fn apply_fwcfg(s: &Scratch, root: &Path, dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let from = format!("fwcfg:{}", dir.display());
-    let mut args = vec![
-        "apply",
-        "--sysroot",
-        root.to_str().unwrap(),
-        "--from",
-        &from,
-    ];
-    args.extend(extra);
-    text(&egret(&args, &s.cmdline("")))
+    text(&apply_source(
+        s,
+        root,
+        &format!("fwcfg:{}", dir.display()),
+        extra,
+        "",
+    ))
 }
 
 /// The sysroot with a getty template in the image, as Debian has it.
@@ -252,17 +249,7 @@ fn ignition_as_nocloud_user_data_on_an_iso() {
         ],
     );
     let img = iso(&seed, &s.path("seed.iso"), "cidata", &["-J", "-r"]);
-    let from = format!("nocloud:{}", img.display());
-    let (code, _, err) = text(&egret(
-        &[
-            "apply",
-            "--sysroot",
-            root.to_str().unwrap(),
-            "--from",
-            &from,
-        ],
-        &s.cmdline(""),
-    ));
+    let (code, _, err) = text(&apply_seed(&s, &root, &img, &[], ""));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("first boot of instance i-ign"), "{err}");
     assert!(read(&root, "home/core/.ssh/authorized_keys").contains("AAAAC3Nza"));

@@ -432,7 +432,7 @@ fn run_apply(o: &Opts, env: &[String], clock: &dyn Clock) -> i32 {
     let elapsed = clock.monotonic_ms().saturating_sub(start);
     log.say(format_args!(
         "{outcome}: {} from {} in {elapsed} ms",
-        cloudconfig::printable(&ctx.instance_id),
+        crate::text::printable(ctx.instance_id.as_bytes()),
         ctx.source
     ));
     if wrote {

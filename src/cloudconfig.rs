@@ -21,7 +21,7 @@ use crate::source::{Documents, MetaKind};
 use crate::sysroot::accounts::valid_name;
 use crate::text::userdata::{self, Piece};
 use crate::text::value::{Entry, Node, Pos, Value};
-use crate::text::{base64, gzip, yaml};
+use crate::text::{base64, gzip, printable, yaml};
 
 /// Largest decoded `write_files` content or decompressed user-data.
 pub const MAX_DECODED: usize = 16 << 20;
@@ -212,7 +212,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     let mut scripts: Vec<Script> = Vec::new();
     // Ignition configs, read after cloud-config (which sets the user list).
     let mut ignition: Vec<(String, Node)> = Vec::new();
-    let mut ignition_hash = ed25519_compact::sha512::Hash::new();
+    let mut ignition_hash = crate::crypt::sha512();
     for (label, bytes) in [
         (vendor_label, vendor_data.as_ref()),
         (user_label, user_data),
@@ -307,7 +307,9 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     }
     // The platform's users first: a user-data entry for the same name is
     // applied after it and wins.
-    ctx.users.splice(0..0, plat.users);
+    let mut users = plat.users;
+    users.append(&mut ctx.users);
+    ctx.users = users;
     if let Some(pw) = plat.admin_pass {
         let file = docs.name("meta_data.json");
         admin_pass(&mut ctx, pw, inputs, &file);
@@ -484,7 +486,7 @@ impl Reader<'_> {
 
     /// `what `value``, the value made printable: most refusals of a value.
     fn bad(&self, n: &Node, what: &str, v: &str) -> Fail {
-        self.errf(n, format_args!("{what} `{}`", printable(v)))
+        self.errf(n, format_args!("{what} `{}`", printable(v.as_bytes())))
     }
 
     fn warn(&self, w: &mut Vec<String>, n: &Node, msg: &str) {
@@ -561,7 +563,7 @@ impl Reader<'_> {
         let v = match &n.value {
             Value::Int(i) => *i,
             Value::Str(s) => s
-                .trim()
+                .trim_ascii()
                 .parse::<i64>()
                 .map_err(|_| self.err(n, "expected an integer"))?,
             _ => return Err(self.err(n, "expected an integer")),
@@ -587,7 +589,7 @@ impl Reader<'_> {
             _ => {
                 let mut out = Vec::new();
                 for s in self.string(n)?.split(',') {
-                    let s = s.trim();
+                    let s = s.trim_ascii();
                     if !s.is_empty() {
                         out.push(s.to_owned());
                     }
@@ -696,7 +698,10 @@ impl Reader<'_> {
             if let Some(v) = v {
                 if !valid_hostname(v) {
                     let n = cfg.get(what).unwrap_or(cfg);
-                    return Err(self.errf(n, format_args!("invalid {what} `{}`", printable(v))));
+                    return Err(self.errf(
+                        n,
+                        format_args!("invalid {what} `{}`", printable(v.as_bytes())),
+                    ));
                 }
             }
         }
@@ -1168,7 +1173,7 @@ impl Reader<'_> {
                 m
             }
             Value::Str(s) => {
-                let t = s.trim();
+                let t = s.trim_ascii();
                 let t = t.strip_prefix("0o").unwrap_or(t);
                 u32::from_str_radix(t, 8)
                     .map_err(|_| self.err(n, "permissions must be octal, e.g. '0644'"))?
@@ -1253,7 +1258,7 @@ impl Reader<'_> {
         out: &mut Vec<ChPasswd>,
         w: &mut Vec<String>,
     ) -> Result<(), Fail> {
-        let line = line.trim();
+        let line = line.trim_ascii();
         if line.is_empty() {
             return Ok(());
         }
@@ -1345,7 +1350,7 @@ fn vec_of(s: String) -> Vec<String> {
 /// One key per non-empty, non-comment line.
 fn push_keys(out: &mut Vec<String>, s: &str) {
     for line in s.lines() {
-        let line = line.trim();
+        let line = line.trim_ascii();
         if !line.is_empty() && !line.starts_with('#') && !out.iter().any(|k| k == line) {
             out.push(line.to_owned());
         }
@@ -1393,24 +1398,6 @@ pub fn valid_timezone(tz: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
 }
 
-/// Escapes control characters for a log line.
-pub fn printable(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().take(64) {
-        if c.is_control() {
-            let hex = b"0123456789abcdef";
-            out.push_str("\\x");
-            for shift in [4, 0] {
-                let d = hex.get((c as usize >> shift) & 15).copied().unwrap_or(b'0');
-                out.push(char::from(d));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Bytes, not chars: UTF-8 passes through unchanged either way.
 fn shell_quote(out: &mut Vec<u8>, w: &str) {
     if !w.is_empty()
@@ -1432,7 +1419,7 @@ fn shell_quote(out: &mut Vec<u8>, w: &str) {
 
 /// `YYYY-MM-DD` to days since the epoch (proleptic Gregorian).
 pub fn days_from_date(s: &str) -> Option<u64> {
-    let mut it = s.trim().splitn(3, '-');
+    let mut it = s.trim_ascii().splitn(3, '-');
     let y: i64 = it.next()?.parse().ok()?;
     let m: i64 = it.next()?.parse().ok()?;
     let d: i64 = it.next()?.parse().ok()?;
@@ -1764,7 +1751,8 @@ mod tests {
         );
         assert_eq!(
             refused("#cloud-config\nhostname: 'bad\\x01'\n"),
-            "t/user-data:2:11: invalid hostname `bad\\x01`"
+            // A literal backslash is escaped: it cannot pass for a control byte.
+            "t/user-data:2:11: invalid hostname `bad\\\\x01`"
         );
         assert_eq!(
             refused("#cloud-config\nssh_genkeytypes: [rsa, dss]\n"),
@@ -1851,12 +1839,6 @@ mod tests {
             (u.name.as_str(), u.shell.as_deref(), u.groups.len()),
             ("cloud", Some("/bin/zsh"), 1)
         );
-    }
-
-    #[test]
-    fn printable_escapes_controls() {
-        assert_eq!(printable("a\u{1}\u{9f}\u{7f}b é"), "a\\x01\\x9f\\x7fb é");
-        assert_eq!(printable(&"x".repeat(100)).len(), 64);
     }
 
     /// Keys read through shared code paths: per-user keys by type, chpasswd

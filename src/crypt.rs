@@ -17,6 +17,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use ed25519_compact::sha512::Hash;
 
+/// A fresh SHA-512 state, out of line: `Hash::new` copies its 200-byte
+/// initial state inline at every call (nine sites: -0.7 KiB).
+#[inline(never)]
+pub fn sha512() -> Hash {
+    Hash::new()
+}
+
 /// The crypt alphabet, in the order its base64 variant assigns values.
 const ALPHABET: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -85,7 +92,7 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
     let key = password;
 
     // Digest B: key, salt, key.
-    let mut b = Hash::new();
+    let mut b = sha512();
     b.update(key);
     b.update(salt);
     b.update(key);
@@ -93,7 +100,7 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
 
     // Digest A: key, salt, then B stretched over the key length, then B or
     // the key chosen by the bits of the key length.
-    let mut a = Hash::new();
+    let mut a = sha512();
     a.update(key);
     a.update(salt);
     update_repeated(&mut a, &alt, key.len());
@@ -110,7 +117,7 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
 
     // P sequence: the digest of the key repeated once per key byte, stretched
     // to the key length.
-    let mut dp = Hash::new();
+    let mut dp = sha512();
     for _ in 0..key.len() {
         dp.update(key);
     }
@@ -118,14 +125,14 @@ pub fn sha512_crypt(password: &[u8], salt: &[u8], rounds: Option<u32>) -> Result
 
     // S sequence: the digest of the salt repeated 16 + A[0] times, stretched
     // to the salt length.
-    let mut ds = Hash::new();
+    let mut ds = sha512();
     for _ in 0..16 + usize::from(result.first().copied().unwrap_or(0)) {
         ds.update(salt);
     }
     let s = stretch(&ds.finalize(), salt.len());
 
     for round in 0..rounds_n {
-        let mut c = Hash::new();
+        let mut c = sha512();
         if round & 1 == 1 {
             c.update(p.as_slice());
         } else {

@@ -135,7 +135,7 @@ pub fn plan(
             }
             Some(s) => log.say(format_args!(
                 "detect: seedfrom {} needs the network: not in this release, skipped",
-                crate::cloudconfig::printable(s)
+                crate::text::printable(s.as_bytes())
             )),
             None => {}
         }

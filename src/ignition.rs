@@ -22,13 +22,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::cloudconfig::{
-    data_uri, fail, has_byte, in_list, printable, push_user, Fail, Reader, MAX_DECODED,
-};
+use crate::cloudconfig::{data_uri, fail, has_byte, in_list, push_user, Fail, Reader, MAX_DECODED};
 use crate::model::{Content, Context, Group, NodeKind, Password, Secret, UnitOp, User, WriteFile};
 use crate::sysroot::accounts::valid_name;
 use crate::text::value::{Node, Value};
-use crate::text::{cat, gzip};
+use crate::text::{cat, gzip, printable};
 
 /// The newest spec version egret reads; older 3.x configs are a subset.
 const NEWEST: &str = "3.6.0";
@@ -93,7 +91,7 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
             "ignition.version",
             &cat(&[
                 "`",
-                &printable(&version),
+                &printable(version.as_bytes()),
                 "` is not supported: egret reads Ignition spec 3.0.0 to ",
                 NEWEST,
                 " (convert older configs with ign-converter)",
@@ -299,7 +297,7 @@ impl Ign<'_> {
         let mut keys = Vec::new();
         if let Some(Value::Seq(list)) = n.get("sshAuthorizedKeys").map(|v| &v.value) {
             for k in list.iter().filter_map(Node::as_str) {
-                let k = k.trim();
+                let k = k.trim_ascii();
                 if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
                     keys.push(String::from(k));
                 }
@@ -456,7 +454,7 @@ impl Ign<'_> {
             None => {
                 let scheme = uri.split_once(':').map(|(s, _)| s).unwrap_or("relative");
                 return Err(bad(&cat(&[
-                    "`", &printable(scheme), "` sources are not supported: egret fetches nothing; inline the file as a data: URL",
+                    "`", &printable(scheme.as_bytes()), "` sources are not supported: egret fetches nothing; inline the file as a data: URL",
                 ])));
             }
         };

@@ -84,7 +84,7 @@ fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Error> {
 }
 
 fn push_key(keys: &mut Vec<String>, k: &str) {
-    let k = k.trim();
+    let k = k.trim_ascii();
     if !k.is_empty() && !k.starts_with('#') && !keys.iter().any(|x| x == k) {
         keys.push(k.to_owned());
     }
@@ -290,7 +290,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
             continue;
         };
         match c.name.as_str() {
-            "system.hostname" => p.hostname = Some(value.trim().to_owned()),
+            "system.hostname" => p.hostname = Some(value.trim_ascii().to_owned()),
             "ssh.authorized_keys.root" => {
                 for l in value.lines() {
                     push_key(&mut root.ssh_authorized_keys, l);
@@ -309,7 +309,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
                 touched = true;
             }
             "passwd.shell.root" => {
-                root.shell = Some(value.trim().to_owned());
+                root.shell = Some(value.trim_ascii().to_owned());
                 root.set_shell = true;
                 touched = true;
             }
@@ -324,7 +324,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
     if p.instance_id.is_none() {
         // No instance id in firmware: the credentials themselves are the
         // instance, so new ones provision again and the same ones never twice.
-        let mut h = ed25519_compact::sha512::Hash::new();
+        let mut h = crate::crypt::sha512();
         for c in creds {
             h.update(c.name.as_bytes());
             h.update(&b"\0"[..]);

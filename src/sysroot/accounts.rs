@@ -136,11 +136,11 @@ impl LoginDefs {
             let Ok(line) = core::str::from_utf8(line) else {
                 continue;
             };
-            let line = line.trim();
+            let line = line.trim_ascii();
             if line.starts_with('#') {
                 continue;
             }
-            let mut words = line.split_whitespace();
+            let mut words = line.split_ascii_whitespace();
             let (Some(key), Some(value)) = (words.next(), words.next()) else {
                 continue;
             };

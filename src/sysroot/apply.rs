@@ -15,10 +15,10 @@ use core::fmt::{self, Write as _};
 
 use super::accounts::{self, Accounts, LoginDefs};
 use super::root::{self, Kind, Root};
-use crate::cloudconfig::printable;
 use crate::log::Log;
 use crate::model::{Context, EtcHosts, NodeKind, Password, Secret, User, WriteFile};
 use crate::text::cat;
+use crate::text::printable;
 
 /// Largest system file egret reads back (passwd, sshd_config, ...).
 pub(super) const MAX_FILE: usize = 8 << 20;
@@ -86,7 +86,7 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
     let previous = run.read_string(STATE_ID);
     let previous = previous.as_deref().map(str::trim);
     let new_instance = previous != Some(ctx.instance_id.as_str());
-    let id = printable(&ctx.instance_id);
+    let id = printable(ctx.instance_id.as_bytes());
     if !new_instance && !opts.force {
         run.log.say(format_args!(
             "instance {id} already applied; nothing to do (--force re-applies)"
@@ -94,9 +94,10 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         return Ok(Outcome::AlreadyApplied);
     }
     match previous {
-        Some(p) if new_instance => run
-            .log
-            .say(format_args!("new instance {id} (was {})", printable(p))),
+        Some(p) if new_instance => run.log.say(format_args!(
+            "new instance {id} (was {})",
+            printable(p.as_bytes())
+        )),
         Some(_) => run
             .log
             .say(format_args!("re-applying instance {id} (--force)")),
@@ -113,8 +114,8 @@ pub fn apply(root: &Root, ctx: &Context, opts: &Options, log: &mut Log) -> Resul
         if resolve_owner(&f.owner, plan.as_ref().map(|p| &p.acc)).is_none() {
             run.conflict(format_args!(
                 "write_files {}: unknown owner `{}`",
-                printable(&f.path),
-                printable(&f.owner)
+                printable(f.path.as_bytes()),
+                printable(f.owner.as_bytes())
             ));
         }
     }
@@ -569,7 +570,7 @@ impl Run<'_> {
             None => self.log.line("warning: the image has no /etc/sudoers (sudo not installed?); rules written anyway"),
             Some(s) => {
                 let included = s.lines().any(|l| {
-                    let l = l.trim_start();
+                    let l = l.trim_ascii_start();
                     (l.starts_with("#includedir") || l.starts_with("@includedir")) && find(l, "/etc/sudoers.d").is_some()
                 });
                 if !included {
@@ -603,8 +604,8 @@ impl Run<'_> {
         let Some((uid, gid)) = resolve_owner(&f.owner, acc) else {
             self.fail(format_args!(
                 "write_files {}: unknown owner `{}`",
-                printable(&f.path),
-                printable(&f.owner)
+                printable(f.path.as_bytes()),
+                printable(f.owner.as_bytes())
             ));
             return;
         };
@@ -621,7 +622,7 @@ impl Run<'_> {
             if !f.content.0.is_empty() && data.ends_with(&f.content.0) {
                 self.log.say(format_args!(
                     "{}: already ends with the content to append",
-                    printable(&f.path)
+                    printable(f.path.as_bytes())
                 ));
                 return;
             }
@@ -635,10 +636,10 @@ impl Run<'_> {
         if self.write(&f.path, &data, mode, uid, gid) {
             self.log.say(format_args!(
                 "wrote {} ({} bytes, mode {:04o}, owner {})",
-                printable(&f.path),
+                printable(f.path.as_bytes()),
                 data.len(),
                 mode,
-                printable(&f.owner)
+                printable(f.owner.as_bytes())
             ));
         }
     }
@@ -773,7 +774,7 @@ impl Run<'_> {
         let line = cat(&["PasswordAuthentication ", value]);
         let main = self.read_string("/etc/ssh/sshd_config").unwrap_or_default();
         let has_include = main.lines().any(|l| {
-            let l = l.trim_start();
+            let l = l.trim_ascii_start();
             l.len() > 8
                 && l.get(..8)
                     .is_some_and(|k| k.eq_ignore_ascii_case("include "))
@@ -924,7 +925,7 @@ impl Run<'_> {
             return;
         };
         let enabled = cfg.lines().any(|l| {
-            let l = l.trim();
+            let l = l.trim_ascii();
             l == "SELINUX=enforcing" || l == "SELINUX=permissive"
         });
         if !enabled {
@@ -1062,7 +1063,7 @@ fn key_identity(line: &str) -> String {
     // Not a key egret can decode: still compare by type and blob when the
     // line has that shape (after any options), so a changed comment or
     // option does not duplicate it.
-    let mut words = line.split_whitespace();
+    let mut words = line.split_ascii_whitespace();
     while let Some(t) = words.next() {
         if t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-") {
             if let Some(b) = words.next() {
@@ -1071,7 +1072,7 @@ fn key_identity(line: &str) -> String {
             break;
         }
     }
-    line.trim().to_owned()
+    line.trim_ascii().to_owned()
 }
 
 /// Merges `keys` into an authorized_keys text: every existing line kept,
@@ -1095,7 +1096,7 @@ pub fn authorized_keys(old: &str, keys: &[String], options: Option<&str>) -> (St
             text.push_str(o);
             text.push(' ');
         }
-        text.push_str(k.trim());
+        text.push_str(k.trim_ascii());
         text.push('\n');
         have.push(id);
         added += 1;
@@ -1109,7 +1110,7 @@ pub fn hosts_localhost(old: &str, names: &str) -> String {
     let mut out = String::new();
     let mut done = false;
     for line in old.lines() {
-        let is_ours = line.split_whitespace().next() == Some("127.0.1.1");
+        let is_ours = line.split_ascii_whitespace().next() == Some("127.0.1.1");
         if is_ours {
             if !done {
                 out.push_str(&want);
@@ -1133,7 +1134,7 @@ pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
     let mut out = String::new();
     let mut done = false;
     for line in text.lines() {
-        let word = line.split_whitespace().next().unwrap_or("");
+        let word = line.split_ascii_whitespace().next().unwrap_or("");
         if !done && word.eq_ignore_ascii_case("match") {
             out.push_str(&set);
             done = true;
@@ -1156,8 +1157,9 @@ pub fn set_sshd_option(text: &str, key: &str, value: &str) -> String {
 fn conf_value<'t>(text: &'t [u8], key: &str) -> Option<&'t str> {
     let text = core::str::from_utf8(text).ok()?;
     text.lines().find_map(|l| {
-        let (k, v) = l.trim().split_once('=')?;
-        (k.trim() == key && !v.trim().is_empty()).then(|| v.trim().trim_matches('"'))
+        let (k, v) = l.trim_ascii().split_once('=')?;
+        (k.trim_ascii() == key && !v.trim_ascii().is_empty())
+            .then(|| v.trim_ascii().trim_matches('"'))
     })
 }
 
@@ -1166,7 +1168,7 @@ fn home_mode(defs: &[u8]) -> u32 {
     let text = core::str::from_utf8(defs).unwrap_or("");
     let get = |key: &str| {
         text.lines().find_map(|l| {
-            let mut w = l.split_whitespace();
+            let mut w = l.split_ascii_whitespace();
             (w.next() == Some(key))
                 .then(|| w.next().and_then(|v| u32::from_str_radix(v, 8).ok()))
                 .flatten()

@@ -11,9 +11,9 @@ use core::fmt::Write as _;
 
 use super::apply::{parent_of, Run, MAX_FILE, UNIT_DIR};
 use super::root::{Kind, Meta};
-use crate::cloudconfig::printable;
 use crate::model::{Context, NodeKind, WriteFile};
 use crate::text::cat;
+use crate::text::printable;
 
 /// Ignition's preset file, under egret's name: systemd's first-boot
 /// `preset-all` (on images that run it) then agrees with the links below.
@@ -53,7 +53,7 @@ impl Run<'_> {
                 }
                 _ => continue,
             };
-            self.conflict(format_args!("file {}: {why}", printable(&f.path)));
+            self.conflict(format_args!("file {}: {why}", printable(f.path.as_bytes())));
         }
     }
 
@@ -118,8 +118,8 @@ impl Run<'_> {
         if self.ok(r) {
             self.log.say(format_args!(
                 "{what} {} {target} (mode {mode:04o}, owner {})",
-                printable(path),
-                printable(&f.owner)
+                printable(path.as_bytes()),
+                printable(f.owner.as_bytes())
             ));
         }
     }
@@ -248,7 +248,7 @@ pub fn install_section(text: &[u8]) -> Install {
     let mut out = Install::default();
     let mut inside = false;
     for line in String::from_utf8_lossy(text).lines() {
-        let line = line.trim();
+        let line = line.trim_ascii();
         if line.starts_with('[') {
             inside = line == "[Install]";
             continue;
@@ -256,8 +256,8 @@ pub fn install_section(text: &[u8]) -> Install {
         let Some((k, v)) = line.split_once('=').filter(|_| inside) else {
             continue;
         };
-        let v = v.trim();
-        let kind = match k.trim() {
+        let v = v.trim_ascii();
+        let kind = match k.trim_ascii() {
             "WantedBy" => ".wants/",
             "RequiredBy" => ".requires/",
             "Alias" => "",

@@ -110,10 +110,10 @@ pub fn parse(cmdline: &[u8]) -> Cmdline {
 /// values are ignored, later keys override earlier ones, keys and values are
 /// trimmed. `None` when the data source name is missing or not a name.
 pub fn parse_ds(value: &str) -> Option<Ds> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     let value = value.strip_prefix("ds=").unwrap_or(value);
     let mut items = value.split(';');
-    let kind = items.next()?.trim();
+    let kind = items.next()?.trim_ascii();
     if kind.is_empty()
         || !kind
             .bytes()
@@ -131,11 +131,11 @@ pub fn parse_ds(value: &str) -> Option<Ds> {
         let Some((key, val)) = item.split_once('=') else {
             continue;
         };
-        let val = val.trim();
+        let val = val.trim_ascii();
         if val.is_empty() {
             continue;
         }
-        let slot = match key.trim() {
+        let slot = match key.trim_ascii() {
             "s" | "seedfrom" => &mut ds.seedfrom,
             "i" | "instance-id" => &mut ds.instance_id,
             "h" | "local-hostname" => &mut ds.hostname,

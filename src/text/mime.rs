@@ -428,7 +428,7 @@ fn parse_entity(
                 return Err(error(
                     msg,
                     line,
-                    ErrorKind::UnknownEncoding(printable(name, 32)),
+                    ErrorKind::UnknownEncoding(crate::text::printable(name)),
                 ));
             }
         }
@@ -537,21 +537,6 @@ fn quoted_printable(b: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// `b` as a short single-line string for messages: at most `max` bytes,
-/// anything but printable ASCII replaced by `?`.
-fn printable(b: &[u8], max: usize) -> String {
-    b.iter()
-        .take(max)
-        .map(|&c| {
-            if (0x20..0x7f).contains(&c) {
-                char::from(c)
-            } else {
-                '?'
-            }
-        })
-        .collect()
 }
 
 // Tests panic on purpose: that is how they fail.
@@ -740,12 +725,12 @@ Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\x01\n\nbody\n--b
             e,
             Error {
                 line: 5,
-                kind: ErrorKind::UnknownEncoding("x-uuencode?".into()),
+                kind: ErrorKind::UnknownEncoding("x-uuencode\\x01".into()),
             }
         );
         assert_eq!(
             e.to_string(),
-            "line 5: unknown Content-Transfer-Encoding \"x-uuencode?\""
+            "line 5: unknown Content-Transfer-Encoding \"x-uuencode\\x01\""
         );
     }
 

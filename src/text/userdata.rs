@@ -18,7 +18,7 @@
 //! user-data bodies into warnings beyond a short escaped first line, and
 //! never inflate more than [`MAX_INFLATED`] bytes in total.
 
-use crate::text::{base64, gzip, mime};
+use crate::text::{base64, gzip, mime, printable};
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
@@ -310,7 +310,7 @@ impl Walker<'_> {
         let Some(kind) = kind_of_type(ct) else {
             let what = format!(
                 "content type \"{}\" is not supported, ignored",
-                escape(ct.as_bytes(), 60)
+                printable(ct.as_bytes())
             );
             self.warn(origin, &what);
             return Ok(());
@@ -350,7 +350,7 @@ impl Walker<'_> {
         let first = first.strip_suffix(b"\r").unwrap_or(first);
         let what = format!(
             "unrecognised user-data (first line \"{}\") ignored",
-            escape(first, 40)
+            printable(first)
         );
         self.warn(origin, &what);
         Ok(())
@@ -444,26 +444,6 @@ fn clean_filename(f: &str) -> Option<String> {
         "" | "." | ".." => None,
         _ => Some(cleaned),
     }
-}
-
-/// At most `max` bytes of `b` for a one-line message: printable ASCII as
-/// is, `"` and `\` and everything else escaped, `...` if cut.
-fn escape(b: &[u8], max: usize) -> String {
-    let mut s = String::new();
-    for &c in b.iter().take(max) {
-        match c {
-            b'"' | b'\\' => {
-                s.push('\\');
-                s.push(char::from(c));
-            }
-            0x20..=0x7e => s.push(char::from(c)),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    if b.len() > max {
-        s.push_str("...");
-    }
-    s
 }
 
 // Tests panic on purpose: that is how they fail.
@@ -589,8 +569,8 @@ mod tests {
             ["user-data: unrecognised user-data (first line \"hostname: x\") ignored"]
         );
         assert_eq!(
-            warnings(b"\x01\xff 0123456789012345678901234567890123456789\nsecret"),
-            ["user-data: unrecognised user-data (first line \"\\x01\\xff 0123456789012345678901234567890123456...\") ignored"]
+            warnings(b"\x01\xff 01234567890123456789012345678901234567890123456789012345678901234\nsecret"),
+            ["user-data: unrecognised user-data (first line \"\\x01\\xff 0123456789012345678901234567890123456789012345678901234567890...\") ignored"]
         );
     }
 

@@ -35,7 +35,7 @@ pub enum Password {
 }
 
 /// `sudo:` of a user: `None` when absent or `false`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct User {
     pub name: String,
     pub gecos: Option<String>,
@@ -62,7 +62,7 @@ pub struct User {
     pub set_shell: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Group {
     pub name: String,
     pub members: Vec<String>,
@@ -73,7 +73,7 @@ pub struct Group {
 }
 
 /// Where `write_files` content ends up and how.
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriteFile {
     pub path: String,
     /// Decoded bytes (after b64/gzip/data: URI); shown as a length only.
@@ -107,7 +107,7 @@ pub enum NodeKind {
 
 /// What to do to a systemd unit besides writing its files (Ignition
 /// `systemd.units`): `enable`/`disable` as `systemctl` does it, `unmask`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnitOp {
     /// e.g. `app.service`, `getty@tty1.service`.
     pub name: String,
@@ -134,7 +134,7 @@ impl SerJson for Content {
 }
 
 /// `chpasswd` entries.
-#[derive(Clone, Debug, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChPasswd {
     pub name: String,
     pub password: Password,
@@ -150,7 +150,7 @@ pub enum EtcHosts {
 }
 
 /// One thing to run at first boot, in order, never in the initramfs.
-#[derive(Clone, Debug, PartialEq, Eq, SerJson)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Script {
     /// `bootcmd`, `runcmd`, or the user-data part's name.
     pub name: String,
@@ -158,7 +158,7 @@ pub struct Script {
     pub body: Content,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, SerJson)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Context {
     /// Where the documents came from, e.g. `nocloud:/run/seed`.
     pub source: String,
@@ -193,6 +193,154 @@ pub struct Context {
     /// Raw network-config, kept for the network issue.
     pub network_config: Option<Content>,
     pub warnings: Vec<String>,
+}
+
+/// A JSON object written as nanoserde's derive writes one (fields in
+/// order, a `None` field left out), one out-of-line call per field: the
+/// derive inlines every field's code, 3.5 KiB for `Context` alone.
+struct Obj<'a> {
+    s: &'a mut SerJsonState,
+    d: usize,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    #[inline(never)]
+    fn new(d: usize, s: &'a mut SerJsonState) -> Obj<'a> {
+        s.st_pre();
+        Obj { s, d, first: true }
+    }
+
+    #[inline(never)]
+    fn f(&mut self, name: &str, v: &dyn SerJson) {
+        if !self.first {
+            self.s.conl();
+        }
+        self.first = false;
+        self.s.field(self.d + 1, name);
+        v.ser_json(self.d + 1, self.s);
+    }
+
+    fn opt<T: SerJson>(&mut self, name: &str, v: &Option<T>) {
+        if let Some(v) = v {
+            self.f(name, v);
+        }
+    }
+
+    #[inline(never)]
+    fn end(self) {
+        self.s.st_post(self.d);
+    }
+}
+
+impl SerJson for User {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("name", &self.name);
+        o.opt("gecos", &self.gecos);
+        o.f("groups", &self.groups);
+        o.opt("primary_group", &self.primary_group);
+        o.f("no_user_group", &self.no_user_group);
+        o.opt("shell", &self.shell);
+        o.opt("homedir", &self.homedir);
+        o.f("no_create_home", &self.no_create_home);
+        o.f("system", &self.system);
+        o.opt("uid", &self.uid);
+        o.f("lock_passwd", &self.lock_passwd);
+        o.opt("password", &self.password);
+        o.f("sudo", &self.sudo);
+        o.f("ssh_authorized_keys", &self.ssh_authorized_keys);
+        o.opt("expiredate", &self.expiredate);
+        o.f("is_default", &self.is_default);
+        o.f("set_shell", &self.set_shell);
+        o.end();
+    }
+}
+
+impl SerJson for Group {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("name", &self.name);
+        o.f("members", &self.members);
+        o.opt("gid", &self.gid);
+        o.f("system", &self.system);
+        o.end();
+    }
+}
+
+impl SerJson for WriteFile {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("path", &self.path);
+        o.f("content", &self.content);
+        o.f("permissions", &self.permissions);
+        o.f("owner", &self.owner);
+        o.f("append", &self.append);
+        o.f("defer", &self.defer);
+        o.f("overwrite", &self.overwrite);
+        o.f("keep_mode", &self.keep_mode);
+        o.f("kind", &self.kind);
+        o.end();
+    }
+}
+
+impl SerJson for UnitOp {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("name", &self.name);
+        o.opt("enable", &self.enable);
+        o.f("unmask", &self.unmask);
+        o.end();
+    }
+}
+
+impl SerJson for ChPasswd {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("name", &self.name);
+        o.f("password", &self.password);
+        o.end();
+    }
+}
+
+impl SerJson for Script {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("name", &self.name);
+        o.f("body", &self.body);
+        o.end();
+    }
+}
+
+impl SerJson for Context {
+    fn ser_json(&self, d: usize, s: &mut SerJsonState) {
+        let mut o = Obj::new(d, s);
+        o.f("source", &self.source);
+        o.f("instance_id", &self.instance_id);
+        o.opt("hostname", &self.hostname);
+        o.opt("fqdn", &self.fqdn);
+        o.f("prefer_fqdn_over_hostname", &self.prefer_fqdn_over_hostname);
+        o.f("preserve_hostname", &self.preserve_hostname);
+        o.f("create_hostname_file", &self.create_hostname_file);
+        o.opt("manage_etc_hosts", &self.manage_etc_hosts);
+        o.f("users", &self.users);
+        o.f("groups", &self.groups);
+        o.f("ssh_authorized_keys", &self.ssh_authorized_keys);
+        o.f("disable_root", &self.disable_root);
+        o.f("disable_root_opts", &self.disable_root_opts);
+        o.f("write_files", &self.write_files);
+        o.f("unit_ops", &self.unit_ops);
+        o.f("chpasswd", &self.chpasswd);
+        o.f("chpasswd_expire", &self.chpasswd_expire);
+        o.opt("ssh_pwauth", &self.ssh_pwauth);
+        o.f("ssh_deletekeys", &self.ssh_deletekeys);
+        o.opt("ssh_genkeytypes", &self.ssh_genkeytypes);
+        o.opt("timezone", &self.timezone);
+        o.f("scripts", &self.scripts);
+        o.opt("network_config", &self.network_config);
+        o.f("warnings", &self.warnings);
+        o.end();
+    }
 }
 
 /// cloud-init's default `disable_root_opts`; `$USER` and `$DISABLE_USER` are

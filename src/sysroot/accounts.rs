@@ -101,73 +101,95 @@ impl Default for LoginDefs {
 
 /// `strtoul(s, 0)` as shadow-utils reads numbers: `0x` hex, leading-`0`
 /// octal, else decimal; anything else (sign, junk, overflow) is `None`.
-fn parse_num(s: &str) -> Option<u32> {
-    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        (h, 16)
-    } else if s.len() > 1 && s.starts_with('0') {
-        (s.get(1..)?, 8)
-    } else {
-        (s, 10)
+fn parse_num(s: &[u8]) -> Option<u32> {
+    let (digits, radix) = match s {
+        [b'0', b'x' | b'X', h @ ..] => (h, 16),
+        [b'0', o @ ..] if !o.is_empty() => (o, 8),
+        _ => (s, 10),
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+    if digits.is_empty() {
         return None;
     }
-    u32::from_str_radix(digits, radix).ok()
+    let mut v: u32 = 0;
+    for &c in digits {
+        let d = char::from(c).to_digit(radix)?;
+        v = v.checked_mul(radix)?.checked_add(d)?;
+    }
+    Some(v)
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
-    if s.eq_ignore_ascii_case("yes") {
+fn parse_bool(s: &[u8]) -> Option<bool> {
+    if s.eq_ignore_ascii_case(b"yes") {
         Some(true)
-    } else if s.eq_ignore_ascii_case("no") {
+    } else if s.eq_ignore_ascii_case(b"no") {
         Some(false)
     } else {
         None
     }
 }
 
+/// The numeric keys of `login.defs` egret reads, in [`LoginDefs`] order.
+const NUM_KEYS: [&str; 8] = [
+    "UID_MIN",
+    "UID_MAX",
+    "SYS_UID_MIN",
+    "SYS_UID_MAX",
+    "GID_MIN",
+    "GID_MAX",
+    "SYS_GID_MIN",
+    "SYS_GID_MAX",
+];
+
 impl LoginDefs {
     /// Reads `KEY value` lines; comments, unknown keys and bad values are
     /// ignored and leave the shadow-utils default. An unset `SYS_UID_MAX`
     /// (`SYS_GID_MAX`) is `UID_MIN - 1` (`GID_MIN - 1`), as in shadow-utils.
     pub fn parse(text: &[u8]) -> LoginDefs {
-        let mut d = LoginDefs::default();
-        let (mut sys_uid_max, mut sys_gid_max) = (None, None);
+        let d = LoginDefs::default();
+        // The last valid value of a key wins, as in shadow-utils.
+        let mut n: [Option<u32>; 8] = [None; 8];
+        let (mut create_home, mut usergroups_enab) = (None, None);
         for line in text.split(|&b| b == b'\n') {
-            let Ok(line) = core::str::from_utf8(line) else {
-                continue;
-            };
             let line = line.trim_ascii();
-            if line.starts_with('#') {
+            if line.starts_with(b"#") {
                 continue;
             }
-            let mut words = line.split_ascii_whitespace();
+            let mut words = line
+                .split(u8::is_ascii_whitespace)
+                .filter(|w| !w.is_empty());
             let (Some(key), Some(value)) = (words.next(), words.next()) else {
                 continue;
             };
             let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
                 .unwrap_or(value);
-            let num = parse_num(value);
-            match key {
-                "UID_MIN" => d.uid_min = num.unwrap_or(d.uid_min),
-                "UID_MAX" => d.uid_max = num.unwrap_or(d.uid_max),
-                "SYS_UID_MIN" => d.sys_uid_min = num.unwrap_or(d.sys_uid_min),
-                "SYS_UID_MAX" => sys_uid_max = num.or(sys_uid_max),
-                "GID_MIN" => d.gid_min = num.unwrap_or(d.gid_min),
-                "GID_MAX" => d.gid_max = num.unwrap_or(d.gid_max),
-                "SYS_GID_MIN" => d.sys_gid_min = num.unwrap_or(d.sys_gid_min),
-                "SYS_GID_MAX" => sys_gid_max = num.or(sys_gid_max),
-                "CREATE_HOME" => d.create_home = parse_bool(value).or(d.create_home),
-                "USERGROUPS_ENAB" => {
-                    d.usergroups_enab = parse_bool(value).unwrap_or(d.usergroups_enab)
+            if let Some(i) = NUM_KEYS.iter().position(|k| k.as_bytes() == key) {
+                if let (Some(slot), Some(v)) = (n.get_mut(i), parse_num(value)) {
+                    *slot = Some(v);
                 }
-                _ => {}
+            } else if key == b"CREATE_HOME" {
+                create_home = parse_bool(value).or(create_home);
+            } else if key == b"USERGROUPS_ENAB" {
+                usergroups_enab = parse_bool(value).or(usergroups_enab);
             }
         }
-        d.sys_uid_max = sys_uid_max.unwrap_or(d.uid_min.saturating_sub(1));
-        d.sys_gid_max = sys_gid_max.unwrap_or(d.gid_min.saturating_sub(1));
-        d
+        let [uid_min, uid_max, sys_uid_min, sys_uid_max, gid_min, gid_max, sys_gid_min, sys_gid_max] =
+            n;
+        let uid_min = uid_min.unwrap_or(d.uid_min);
+        let gid_min = gid_min.unwrap_or(d.gid_min);
+        LoginDefs {
+            uid_min,
+            uid_max: uid_max.unwrap_or(d.uid_max),
+            sys_uid_min: sys_uid_min.unwrap_or(d.sys_uid_min),
+            sys_uid_max: sys_uid_max.unwrap_or(uid_min.saturating_sub(1)),
+            gid_min,
+            gid_max: gid_max.unwrap_or(d.gid_max),
+            sys_gid_min: sys_gid_min.unwrap_or(d.sys_gid_min),
+            sys_gid_max: sys_gid_max.unwrap_or(gid_min.saturating_sub(1)),
+            create_home,
+            usergroups_enab: usergroups_enab.unwrap_or(d.usergroups_enab),
+        }
     }
 }
 
@@ -991,10 +1013,10 @@ debian:!::
         assert_eq!((d.sys_uid_max, d.sys_gid_max), (900, 800));
         assert_eq!(d.create_home, Some(false));
         assert_eq!(d.uid_min, 0);
-        assert_eq!(parse_num("0"), Some(0));
-        assert_eq!(parse_num("0x"), None);
-        assert_eq!(parse_num("08"), None);
-        assert_eq!(parse_num("+5"), None);
+        assert_eq!(parse_num(b"0"), Some(0));
+        assert_eq!(parse_num(b"0x"), None);
+        assert_eq!(parse_num(b"08"), None);
+        assert_eq!(parse_num(b"+5"), None);
     }
 
     #[test]

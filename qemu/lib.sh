@@ -1,0 +1,85 @@
+# shellcheck shell=sh
+# Shared by the QEMU scripts (qemu/fast, qemu/demo ...): sourced, not run.
+# Everything is built under $W (default target/qemu) and kept there, so a
+# second run only boots. Nothing here uses the network of this machine:
+# guests get no NIC, or QEMU user networking with restrict=on.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+W=${EGRET_QEMU_WORK:-$repo/target/qemu}
+mkdir -p "$W"
+# mkfs.* live in /usr/sbin, which a non-login shell may not have.
+export PATH="$PATH:/usr/sbin:/sbin"
+
+say() { printf '== %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# need TOOL:PACKAGE ...: installs the packages of the tools that are missing.
+need() {
+	missing=""
+	for t in "$@"; do
+		command -v "${t%%:*}" >/dev/null 2>&1 || [ -e "${t%%:*}" ] || missing="$missing ${t#*:}"
+	done
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages:$missing (run as root, or install them)"
+	say "installing$missing"
+	apt-get update -qq
+	# shellcheck disable=SC2086 # one word per package
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# The tools every tier needs.
+need_base() {
+	need qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static cpio:cpio \
+		mkfs.ext4:e2fsprogs genisoimage:genisoimage mkfs.vfat:dosfstools mcopy:mtools \
+		dpkg-deb:dpkg
+}
+
+# Debian's cloud kernel (linux-image-cloud-amd64, through apt like any
+# package): sets KVER, VMLINUZ and MODROOT (the unpacked package).
+kernel() {
+	d=$W/kernel
+	if [ ! -f "$d/ready" ]; then
+		say "kernel: apt-get download linux-image-cloud-amd64's kernel"
+		rm -rf "$d" && mkdir -p "$d"
+		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+		if [ -z "$pkg" ]; then
+			apt-get update -qq
+			pkg=$(apt-cache depends linux-image-cloud-amd64 |
+				awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+		fi
+		[ -n "$pkg" ] || die "no linux-image-cloud-amd64 in the apt sources"
+		(cd "$d" && apt-get download -q "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+		dpkg-deb -x "$d"/linux-image-*.deb "$d/x"
+		touch "$d/ready"
+	fi
+	MODROOT=$d/x
+	VMLINUZ=$(ls "$MODROOT"/boot/vmlinuz-*)
+	KVER=${VMLINUZ##*/vmlinuz-}
+}
+
+# The release binary of this checkout: sets EGRET.
+# shellcheck disable=SC2034 # used by the scripts that source this
+egret_bin() {
+	(cd "$repo" && cargo build --release -q)
+	EGRET=$repo/target/x86_64-unknown-linux-musl/release/egret
+}
+
+# modules_into DIR MODULE...: copies the modules (with what they depend on,
+# from modules.dep) into DIR/lib/modules/$KVER and indexes them there.
+modules_into() {
+	dst=$1
+	shift
+	src=$MODROOT/lib/modules/$KVER
+	[ -f "$src/modules.dep" ] || busybox depmod -b "$MODROOT" "$KVER"
+	mkdir -p "$dst/lib/modules/$KVER"
+	for m in "$@"; do
+		line=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$src/modules.dep") || die "no module $m in $KVER"
+		for f in $(printf '%s\n' "$line" | tr -d ':'); do
+			mkdir -p "$dst/lib/modules/$KVER/${f%/*}"
+			cp "$src/$f" "$dst/lib/modules/$KVER/$f"
+		done
+	done
+	cp "$src/modules.builtin" "$src/modules.order" "$dst/lib/modules/$KVER/"
+	busybox depmod -b "$dst" "$KVER"
+}

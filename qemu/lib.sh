@@ -83,3 +83,31 @@ modules_into() {
 	cp "$src/modules.builtin" "$src/modules.order" "$dst/lib/modules/$KVER/"
 	busybox depmod -b "$dst" "$KVER"
 }
+
+# The Debian mirror of this machine's apt configuration (never a name of
+# ours): EGRET_MIRROR, else the first non-security source for $SUITE.
+SUITE=${EGRET_SUITE:-bookworm}
+mirror() {
+	MIRROR=${EGRET_MIRROR:-}
+	if [ -z "$MIRROR" ]; then
+		# deb822 stanzas (paragraphs): Types, URIs, Suites in any order.
+		MIRROR=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$SUITE" '
+			BEGIN { RS = "" }
+			{
+				deb = 0; uri = ""; hit = 0
+				n = split($0, l, "\n")
+				for (i = 1; i <= n; i++) {
+					split(l[i], f, /[ \t]+/)
+					if (f[1] == "Types:") for (j = 2; j in f; j++) if (f[j] == "deb") deb = 1
+					if (f[1] == "URIs:") uri = f[2]
+					if (f[1] == "Suites:") for (j = 2; j in f; j++) if (f[j] == s) hit = 1
+				}
+				if (deb && hit && uri != "") { print uri; exit }
+			}')
+	fi
+	if [ -z "$MIRROR" ]; then
+		MIRROR=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk -v s="$SUITE" '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^(http|https|file):/ && $(i + 1) == s) { print $i; exit } }')
+	fi
+	[ -n "$MIRROR" ] || die "no apt source for $SUITE in /etc/apt (set EGRET_MIRROR)"
+}

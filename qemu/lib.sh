@@ -111,3 +111,89 @@ mirror() {
 	fi
 	[ -n "$MIRROR" ] || die "no apt source for $SUITE in /etc/apt (set EGRET_MIRROR)"
 }
+
+# The demo's SSH key ($W/key), made once.
+demo_key() {
+	[ -f "$W/key" ] || ssh-keygen -q -t ed25519 -N '' -C demo@egret-qemu -f "$W/key"
+}
+
+# The NoCloud seed every full-tier image gets (egret and cloud-init read it
+# alike): user demo with $W/key and passwordless sudo, hostname egret-demo
+# (in /etc/hosts too).
+# Prints the ISO's path.
+seed_iso() {
+	demo_key
+	d=$W/seed/demo
+	rm -rf "$d" && mkdir -p "$d/tree"
+	printf 'instance-id: iid-egret-demo-%s\nlocal-hostname: egret-demo\n' "$(date +%s)" >"$d/tree/meta-data"
+	cat >"$d/tree/user-data" <<EOS
+#cloud-config
+manage_etc_hosts: localhost
+users:
+  - name: demo
+    shell: /bin/bash
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    ssh_authorized_keys:
+      - $(cat "$W/key.pub")
+EOS
+	genisoimage -quiet -V cidata -r -J -o "$d/seed.iso" "$d/tree"
+	echo "$d/seed.iso"
+}
+
+# A free TCP port on 127.0.0.1 for hostfwd, from 10022 up.
+free_port() {
+	p=${EGRET_SSH_PORT:-10022}
+	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+# boot_image IMAGE_DIR PORT LOG QEMU_ARGS...: boots an image of qemu/image
+# in the background (QEMU_PID), throw-away writes (-snapshot), sshd's port
+# forwarded from 127.0.0.1:PORT. restrict=on: the guest reaches nothing.
+boot_image() {
+	i=$1 p=$2 l=$3
+	shift 3
+	qemu-system-x86_64 -accel tcg -machine pc -cpu "${EGRET_QEMU_CPU:-max}" -m 1024 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot -snapshot \
+		-serial "file:$l" \
+		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$p-:22" \
+		-kernel "$i/vmlinuz" -initrd "$i/initrd.img" \
+		-append "console=ttyS0 root=/dev/vda rw quiet ${EGRET_APPEND:-}" \
+		-drive "file=$i/root.img,if=virtio,format=raw" "$@" &
+	QEMU_PID=$!
+}
+
+guest_ssh() { # PORT COMMAND
+	ssh -q -i "$W/key" -p "$1" -o BatchMode=yes -o ConnectTimeout=5 \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		demo@127.0.0.1 "$2"
+}
+
+# wait_ssh PORT SECONDS: until `ssh demo@127.0.0.1 true` succeeds.
+wait_ssh() {
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		kill -0 "$QEMU_PID" 2>/dev/null || return 1
+		guest_ssh "$1" true 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The seed's user, key and hostname as an Ignition v3 config (spec 3.3.0,
+# what Debian's Ignition 2.14 reads). Prints the file's path.
+ignition_config() {
+	demo_key
+	d=$W/seed/demo-ign
+	mkdir -p "$d"
+	cat >"$d/config.ign" <<EOS
+{"ignition": {"version": "3.3.0"},
+ "passwd": {"users": [{"name": "demo", "shell": "/bin/bash", "groups": ["sudo"],
+                       "sshAuthorizedKeys": ["$(cat "$W/key.pub")"]}]},
+ "storage": {"files": [
+   {"path": "/etc/hostname", "overwrite": true, "contents": {"source": "data:,egret-demo%0A"}},
+   {"path": "/etc/sudoers.d/90-demo", "mode": 288,
+    "contents": {"source": "data:,demo%20ALL%3D(ALL)%20NOPASSWD%3AALL%0A"}}]}}
+EOS
+	echo "$d/config.ign"
+}

@@ -90,7 +90,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Node, Error> {
     tree(bytes, file).map_err(|e| *e)
 }
 
-fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
+pub(crate) fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
     yaml::parse(bytes).map_err(|e| {
         fail(
             file,
@@ -176,7 +176,8 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     };
     // Platform documents (config-2, OpenNebula, credentials) sit below
     // meta-data and user-data: what the user wrote wins.
-    let plat = platform::read(docs).map_err(Box::new)?;
+    let mut plat = platform::Platform::default();
+    platform::fill(docs, &mut plat)?;
     ctx.warnings.extend(docs.warnings.iter().cloned());
     ctx.warnings.extend(plat.warnings);
     let md = match (&docs.meta_data, docs.meta_kind) {

@@ -17,10 +17,10 @@ use crate::source::{Credential, Documents, MetaKind};
 use crate::text::value::{Node, Pos, Value};
 use crate::text::{base64, shell};
 
-use crate::cloudconfig::parse_yaml;
 /// A platform document egret refuses names the file and the position, as
 /// every other document does.
 pub use crate::cloudconfig::Error;
+use crate::cloudconfig::{fail, tree, Fail};
 
 /// What a platform adds to the documents of its source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,28 +43,31 @@ pub struct Platform {
 
 /// Reads the platform documents of `docs`. NoCloud sources give an empty
 /// [`Platform`] unless they carry credentials.
-#[inline(never)]
 pub fn read(docs: &Documents) -> Result<Platform, Error> {
     let mut p = Platform::default();
-    match docs.meta_kind {
-        MetaKind::NoCloud => {}
-        MetaKind::ConfigDrive => configdrive(docs, &mut p)?,
-        MetaKind::OpenNebula => {
-            if let Some(b) = &docs.meta_data {
-                opennebula(b, &docs.name("context.sh"), &mut p)?;
-            }
-        }
-    }
-    credentials(&docs.credentials, &docs.source, &mut p);
+    fill(docs, &mut p).map_err(|e| *e)?;
     Ok(p)
 }
 
-fn bad(file: &str, n: &Node, what: &str) -> Error {
-    Error {
-        file: file.to_owned(),
-        pos: n.pos,
-        msg: what.to_owned(),
+/// [`read`] into `p`, with the boxed error of the other readers: nothing
+/// big is moved on the way out.
+#[inline(never)]
+pub(crate) fn fill(docs: &Documents, p: &mut Platform) -> Result<(), Fail> {
+    match docs.meta_kind {
+        MetaKind::NoCloud => {}
+        MetaKind::ConfigDrive => configdrive(docs, p)?,
+        MetaKind::OpenNebula => {
+            if let Some(b) = &docs.meta_data {
+                opennebula(b, &docs.name("context.sh"), p)?;
+            }
+        }
     }
+    credentials(&docs.credentials, &docs.source, p);
+    Ok(())
+}
+
+fn bad(file: &str, n: &Node, what: &str) -> Fail {
+    fail(file, n.pos, what.to_owned())
 }
 
 /// A scalar as text; numbers too (`"uuid": 42` is not worth refusing).
@@ -76,7 +79,7 @@ fn text(n: &Node) -> Option<String> {
     }
 }
 
-fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Error> {
+fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Fail> {
     match &n.value {
         Value::Null => Ok(None),
         _ => text(n).map(Some).ok_or_else(|| bad(file, n, what)),
@@ -91,10 +94,10 @@ fn push_key(keys: &mut Vec<String>, k: &str) {
 }
 
 /// OpenStack `meta_data.json`, `vendor_data.json`.
-fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
+fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Fail> {
     if let Some(b) = &docs.meta_data {
         let file = docs.name("meta_data.json");
-        let md = parse_yaml(b, &file)?;
+        let md = tree(b, &file)?;
         if !matches!(md.value, Value::Map(_)) {
             return Err(bad(&file, &md, "meta_data.json must be an object"));
         }
@@ -133,7 +136,7 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
     }
     if let Some(b) = &docs.vendor_data {
         let file = docs.name("vendor_data.json");
-        let vd = parse_yaml(b, &file)?;
+        let vd = tree(b, &file)?;
         p.vendor_data = vendor(&vd, &file, 0)?;
     }
     Ok(())
@@ -141,7 +144,7 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
 
 /// cloud-init's `convert_vendordata`: a string is vendor-data; an object
 /// carries it under `cloud-init`.
-fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Error> {
+fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Fail> {
     match &n.value {
         Value::Null => Ok(None),
         Value::Str(s) => Ok(Some(s.as_bytes().to_vec())),
@@ -159,23 +162,27 @@ fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Error> {
 
 /// OpenNebula's context variables, with the meaning its own contextualization
 /// packages give them (and cloud-init's for `USER_DATA`).
-fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
-    let vars = shell::parse(bytes).map_err(|e| Error {
-        file: file.to_owned(),
-        pos: Pos {
-            line: e.line,
-            col: e.col,
-        },
-        msg: e.what.to_owned(),
+fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Fail> {
+    let vars = shell::parse(bytes).map_err(|e| {
+        fail(
+            file,
+            Pos {
+                line: e.line,
+                col: e.col,
+            },
+            e.what.to_owned(),
+        )
     })?;
     let get = |k: &str| vars.get(k).filter(|v| !v.is_empty());
-    let b64 = |k: &str| -> Result<Option<Vec<u8>>, Error> {
+    let b64 = |k: &str| -> Result<Option<Vec<u8>>, Fail> {
         match get(k) {
             None => Ok(None),
-            Some(v) => base64::decode(v.as_bytes()).map(Some).map_err(|_| Error {
-                file: file.to_owned(),
-                pos: Pos::default(),
-                msg: alloc::format!("{k} is not valid base64"),
+            Some(v) => base64::decode(v.as_bytes()).map(Some).map_err(|_| {
+                fail(
+                    file,
+                    Pos::default(),
+                    alloc::format!("{k} is not valid base64"),
+                )
             }),
         }
     };
@@ -261,12 +268,9 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
     Ok(())
 }
 
-fn utf8(b: Vec<u8>, what: &str, file: &str) -> Result<String, Error> {
-    String::from_utf8(b).map_err(|_| Error {
-        file: file.to_owned(),
-        pos: Pos::default(),
-        msg: alloc::format!("{what} is not UTF-8"),
-    })
+fn utf8(b: Vec<u8>, what: &str, file: &str) -> Result<String, Fail> {
+    String::from_utf8(b)
+        .map_err(|_| fail(file, Pos::default(), alloc::format!("{what} is not UTF-8")))
 }
 
 /// systemd credentials egret applies itself; systemd in the real root reads

@@ -303,7 +303,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
             // What the platform made of its own documents counts too.
             ignition_hash.update(ctx.instance_id.as_bytes());
             let d = ignition_hash.finalize();
-            ctx.instance_id = platform::hex_id("ignition-", &d);
+            ctx.instance_id = platform::hex_id("ignition-", &d, 8);
         }
     }
     // The platform's users first: a user-data entry for the same name is

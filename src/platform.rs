@@ -335,15 +335,15 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
             h.update(c.value.as_slice());
             h.update(&b"\0"[..]);
         }
-        p.instance_id = Some(hex_id("credentials-", &h.finalize()));
+        p.instance_id = Some(hex_id("credentials-", &h.finalize(), 8));
     }
 }
 
-/// `prefix` and the first 8 bytes of `digest` in hex: an instance id made
-/// from the documents themselves.
-pub fn hex_id(prefix: &str, digest: &[u8]) -> String {
+/// `prefix` and the first `n` bytes of `digest` in hex: with 8, an instance
+/// id made from the documents themselves.
+pub fn hex_id(prefix: &str, digest: &[u8], n: usize) -> String {
     let mut id = String::from(prefix);
-    for nibble in digest.iter().take(8).flat_map(|b| [b >> 4, b & 15]) {
+    for nibble in digest.iter().take(n).flat_map(|b| [b >> 4, b & 15]) {
         id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
     }
     id

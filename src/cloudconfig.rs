@@ -9,7 +9,7 @@
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::model::{
@@ -98,7 +98,7 @@ pub(crate) fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
                 line: e.line,
                 col: e.col,
             },
-            e.kind.to_string(),
+            alloc::format!("{}", e.kind),
         )
     })
 }
@@ -221,7 +221,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         let Some(bytes) = bytes else { continue };
         let name = docs.name(label);
         let split = userdata::split(bytes, &name)
-            .map_err(|e| fail(&name, Pos::default(), e.to_string()))?;
+            .map_err(|e| fail(&name, Pos::default(), format!("{e}")))?;
         ctx.warnings.extend(split.warnings);
         for piece in split.pieces {
             match piece {
@@ -528,7 +528,7 @@ impl Reader<'_> {
         Ok(match &n.value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
+            Value::Int(i) => Some(format!("{i}")),
             Value::Float(f) => Some(f.clone()),
             Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
             _ => return Err(self.err(n, "expected a string")),
@@ -1168,7 +1168,7 @@ impl Reader<'_> {
         let mode = match &n.value {
             Value::Int(i) => {
                 let m = u32::try_from(*i).map_err(|_| self.err(n, "permissions out of range"))?;
-                if m > 0o777 && i.to_string().bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                if m > 0o777 && format!("{i}").bytes().all(|b| (b'0'..=b'7').contains(&b)) {
                     self.warnf(w, n, format_args!("permissions {i} is read as a decimal number (octal {m:o}); write '0{i}'"));
                 }
                 m
@@ -1475,6 +1475,7 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use alloc::vec;
 
     /// A context's scripts as (name, body) pairs.

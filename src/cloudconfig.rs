@@ -178,8 +178,8 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     // meta-data and user-data: what the user wrote wins.
     let mut plat = platform::Platform::default();
     platform::fill(docs, &mut plat)?;
-    ctx.warnings.extend(docs.warnings.iter().cloned());
-    ctx.warnings.extend(plat.warnings);
+    ctx.warnings.extend_from_slice(&docs.warnings);
+    ctx.warnings.append(&mut plat.warnings);
     let md = match (&docs.meta_data, docs.meta_kind) {
         (Some(b), MetaKind::NoCloud) => meta_data(b, &docs.name("meta-data"))?,
         _ => MetaData::default(),
@@ -220,9 +220,9 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     ] {
         let Some(bytes) = bytes else { continue };
         let name = docs.name(label);
-        let split = userdata::split(bytes, &name)
+        let mut split = userdata::split(bytes, &name)
             .map_err(|e| fail(&name, Pos::default(), format!("{e}")))?;
-        ctx.warnings.extend(split.warnings);
+        ctx.warnings.append(&mut split.warnings);
         for piece in split.pieces {
             match piece {
                 Piece::CloudConfig { body, name: part } => {
@@ -285,7 +285,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
         }
     }
     ctx.ssh_authorized_keys = keys;
-    scripts.extend(plat.scripts);
+    scripts.append(&mut plat.scripts);
     ctx.scripts = scripts;
     r.apply_cloud_config(&cfg, &mut ctx, inputs, md_hostname.as_deref())?;
     if !ignition.is_empty() {
@@ -623,7 +623,7 @@ impl Reader<'_> {
                 let mut out = Vec::new();
                 for e in entries {
                     let v = e.value.get("openssh-key").unwrap_or(&e.value);
-                    out.extend(self.key_list(v)?);
+                    out.append(&mut self.key_list(v)?);
                 }
                 Ok(out)
             }
@@ -1316,7 +1316,7 @@ pub(crate) fn push_user(out: &mut Vec<User>, u: User) {
 }
 
 /// A `- name: default` entry: the given keys over the configured default user.
-fn overlay_default(d: &User, u: User) -> User {
+fn overlay_default(d: &User, mut u: User) -> User {
     let mut out = d.clone();
     if u.gecos.is_some() {
         out.gecos = u.gecos;
@@ -1334,7 +1334,7 @@ fn overlay_default(d: &User, u: User) -> User {
         out.sudo = u.sudo;
     }
     out.lock_passwd = u.lock_passwd;
-    out.ssh_authorized_keys.extend(u.ssh_authorized_keys);
+    out.ssh_authorized_keys.append(&mut u.ssh_authorized_keys);
     out
 }
 

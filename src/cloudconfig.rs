@@ -1349,12 +1349,9 @@ fn vec_of(s: String) -> Vec<String> {
 }
 
 /// One key per non-empty, non-comment line.
-fn push_keys(out: &mut Vec<String>, s: &str) {
+pub(crate) fn push_keys(out: &mut Vec<String>, s: &str) {
     for line in s.lines() {
-        let line = line.trim_ascii();
-        if !line.is_empty() && !line.starts_with('#') && !out.iter().any(|k| k == line) {
-            out.push(line.to_owned());
-        }
+        platform::push_key(out, line);
     }
 }
 

@@ -20,7 +20,7 @@ use crate::text::{base64, shell};
 /// A platform document egret refuses names the file and the position, as
 /// every other document does.
 pub use crate::cloudconfig::Error;
-use crate::cloudconfig::{fail, tree, Fail};
+use crate::cloudconfig::{fail, push_keys, tree, Fail};
 
 /// What a platform adds to the documents of its source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -86,7 +86,8 @@ fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Fail> {
     }
 }
 
-fn push_key(keys: &mut Vec<String>, k: &str) {
+/// `k` unless it is empty, a comment or already there.
+pub(crate) fn push_key(keys: &mut Vec<String>, k: &str) {
     let k = k.trim_ascii();
     if !k.is_empty() && !k.starts_with('#') && !keys.iter().any(|x| x == k) {
         keys.push(k.to_owned());
@@ -192,13 +193,12 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Fail> {
         .map(ToOwned::to_owned);
 
     let mut keys = Vec::new();
-    for line in get("SSH_KEY")
-        .or_else(|| get("SSH_PUBLIC_KEY"))
-        .unwrap_or_default()
-        .lines()
-    {
-        push_key(&mut keys, line);
-    }
+    push_keys(
+        &mut keys,
+        get("SSH_KEY")
+            .or_else(|| get("SSH_PUBLIC_KEY"))
+            .unwrap_or_default(),
+    );
     let name = get("USERNAME").unwrap_or("root");
     let password = if let Some(h) = b64("CRYPTED_PASSWORD_BASE64")? {
         Some(Password::Hash(Secret(utf8(
@@ -296,9 +296,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
         match c.name.as_str() {
             "system.hostname" => p.hostname = Some(value.trim_ascii().to_owned()),
             "ssh.authorized_keys.root" => {
-                for l in value.lines() {
-                    push_key(&mut root.ssh_authorized_keys, l);
-                }
+                push_keys(&mut root.ssh_authorized_keys, value);
                 touched = true;
             }
             "passwd.hashed-password.root" => {

@@ -135,9 +135,11 @@ fn conf(bytes: &[u8], file: &str) -> Result<Conf, Fail> {
         u.is_default = true;
         c.default_user = Some(u);
     }
-    if let Some(n) = root.get("configdrive_admin_pass") {
-        c.configdrive_admin_pass = r.boolean(n)?;
-    }
+    r.flag(
+        &root,
+        "configdrive_admin_pass",
+        &mut c.configdrive_admin_pass,
+    )?;
     Ok(c)
 }
 
@@ -560,6 +562,15 @@ impl Reader<'_> {
         }
     }
 
+    /// `map`'s boolean `key` into `slot`, which keeps its value without one.
+    #[inline(never)] // out of line: 10 call sites
+    fn flag(&self, map: &Node, key: &str, slot: &mut bool) -> Result<(), Fail> {
+        if let Some(n) = map.get(key) {
+            *slot = self.boolean(n)?;
+        }
+        Ok(())
+    }
+
     fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
@@ -670,9 +681,7 @@ impl Reader<'_> {
                 }
             }
         }
-        if let Some(n) = cfg.get("disable_root") {
-            ctx.disable_root = self.boolean(n)?;
-        }
+        self.flag(cfg, "disable_root", &mut ctx.disable_root)?;
         if let Some(n) = cfg.get("disable_root_opts") {
             ctx.disable_root_opts = self.string(n)?;
         }
@@ -708,15 +717,13 @@ impl Reader<'_> {
         }
         ctx.hostname = host;
         ctx.fqdn = fqdn;
-        if let Some(n) = cfg.get("prefer_fqdn_over_hostname") {
-            ctx.prefer_fqdn_over_hostname = self.boolean(n)?;
-        }
-        if let Some(n) = cfg.get("preserve_hostname") {
-            ctx.preserve_hostname = self.boolean(n)?;
-        }
-        if let Some(n) = cfg.get("create_hostname_file") {
-            ctx.create_hostname_file = self.boolean(n)?;
-        }
+        self.flag(
+            cfg,
+            "prefer_fqdn_over_hostname",
+            &mut ctx.prefer_fqdn_over_hostname,
+        )?;
+        self.flag(cfg, "preserve_hostname", &mut ctx.preserve_hostname)?;
+        self.flag(cfg, "create_hostname_file", &mut ctx.create_hostname_file)?;
         if let Some(n) = cfg.get("manage_etc_hosts") {
             ctx.manage_etc_hosts = match &n.value {
                 Value::Str(s) if s == "localhost" => Some(EtcHosts::Localhost),
@@ -751,9 +758,7 @@ impl Reader<'_> {
                 _ => Some(self.boolean(n)?),
             };
         }
-        if let Some(n) = cfg.get("ssh_deletekeys") {
-            ctx.ssh_deletekeys = self.boolean(n)?;
-        }
+        self.flag(cfg, "ssh_deletekeys", &mut ctx.ssh_deletekeys)?;
         if let Some(n) = cfg.get("ssh_genkeytypes") {
             let types = self.comma_list(n)?;
             for t in &types {
@@ -1140,14 +1145,9 @@ impl Reader<'_> {
             Some(o) => self.string(o)?,
             None => "root:root".to_owned(),
         };
-        let append = match n.get("append") {
-            Some(a) => self.boolean(a)?,
-            None => false,
-        };
-        let defer = match n.get("defer") {
-            Some(a) => self.boolean(a)?,
-            None => false,
-        };
+        let (mut append, mut defer) = (false, false);
+        self.flag(n, "append", &mut append)?;
+        self.flag(n, "defer", &mut defer)?;
         Ok(WriteFile {
             path,
             content: Content(content),
@@ -1195,9 +1195,7 @@ impl Reader<'_> {
         expire: &mut bool,
         w: &mut Vec<String>,
     ) -> Result<(), Fail> {
-        if let Some(e) = n.get("expire") {
-            *expire = self.boolean(e)?;
-        }
+        self.flag(n, "expire", expire)?;
         if let Some(users) = n.get("users") {
             for u in self.seq(users, "chpasswd.users")? {
                 let name = self.string(

@@ -574,10 +574,10 @@ impl Reader<'_> {
     fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
-            Value::Str(s) => s
-                .trim_ascii()
-                .parse::<i64>()
-                .map_err(|_| self.err(n, "expected an integer"))?,
+            Value::Str(s) => match decimal(s.trim_ascii()) {
+                Some(v) => v,
+                None => return Err(self.err(n, "expected an integer")),
+            },
             _ => return Err(self.err(n, "expected an integer")),
         };
         u32::try_from(v).map_err(|_| self.err(n, "integer out of range"))
@@ -1413,12 +1413,40 @@ fn shell_quote(out: &mut Vec<u8>, w: &str) {
     out.push(b'\'');
 }
 
+/// What `str::parse::<i64>` accepts (an optional sign, then decimal digits,
+/// no overflow), as a byte loop: the only i64 parses of the binary.
+pub(crate) fn decimal(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(b - b'0');
+        // Negative values are summed downwards, so i64::MIN fits.
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
 /// `YYYY-MM-DD` to days since the epoch (proleptic Gregorian).
 pub fn days_from_date(s: &str) -> Option<u64> {
     let mut it = s.trim_ascii().splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.parse().ok()?;
+    let y = decimal(it.next()?)?;
+    let m = decimal(it.next()?)?;
+    let d = decimal(it.next()?)?;
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
@@ -1580,6 +1608,33 @@ mod tests {
             "-2024-01-01",
         ] {
             assert_eq!(days_from_date(d), None, "{d}");
+        }
+    }
+
+    #[test]
+    fn decimal_is_i64_parse() {
+        for s in [
+            "0",
+            "42",
+            "+7",
+            "-7",
+            "007",
+            "",
+            "+",
+            "-",
+            "+-1",
+            "1 ",
+            " 1",
+            "1_000",
+            "0x10",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+            "١",
+        ] {
+            assert_eq!(decimal(s), s.parse::<i64>().ok(), "{s:?}");
         }
     }
 

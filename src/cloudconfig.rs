@@ -1480,10 +1480,21 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| core::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            // What `u8::from_str_radix(h, 16)` takes of the next two bytes:
+            // two hex digits, or `+` and one.
+            // 16 for anything but a hex digit.
+            let hex = |k: usize| {
+                b.get(i + k)
+                    .and_then(|&h| char::from(h).to_digit(16))
+                    .unwrap_or(16)
+            };
+            let (h, l) = (hex(1), hex(2));
+            let v = if b.get(i + 1) == Some(&b'+') {
+                l
+            } else {
+                h * 16 + l
+            };
+            if let (true, Ok(v)) = (l < 16, u8::try_from(v)) {
                 out.push(v);
                 i += 3;
                 continue;
@@ -1636,6 +1647,28 @@ mod tests {
         ] {
             assert_eq!(decimal(s), s.parse::<i64>().ok(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn percent_decode_is_from_str_radix() {
+        // The decoder it replaces: `u8::from_str_radix` of the two bytes.
+        let reference = |b: &[u8]| -> Option<u8> {
+            u8::from_str_radix(core::str::from_utf8(b.get(1..3)?).ok()?, 16).ok()
+        };
+        for x in 0..=255u8 {
+            for y in [
+                b'0', b'9', b'a', b'F', b'g', b'+', b'-', b'%', 0xc3, 0xa9, x,
+            ] {
+                for s in [[b'%', x, y], [b'%', y, x]] {
+                    let want = match reference(&s) {
+                        Some(v) => alloc::vec![v],
+                        None => s.to_vec(),
+                    };
+                    assert_eq!(percent_decode(&s), want, "{s:?}");
+                }
+            }
+        }
+        assert_eq!(percent_decode(b"a%4"), b"a%4");
     }
 
     #[test]

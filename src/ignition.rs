@@ -22,7 +22,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::cloudconfig::{data_uri, fail, has_byte, in_list, push_user, Fail, Reader, MAX_DECODED};
+use crate::cloudconfig::{
+    data_uri, decimal, fail, has_byte, in_list, push_user, Fail, Reader, MAX_DECODED,
+};
 use crate::model::{Content, Context, Group, NodeKind, Password, Secret, UnitOp, User, WriteFile};
 use crate::sysroot::accounts::valid_name;
 use crate::text::value::{Node, Value};
@@ -83,7 +85,9 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
     let minor = version
         .strip_prefix("3.")
         .and_then(|v| v.strip_suffix(".0"))
-        .and_then(|m| m.parse::<u8>().ok());
+        // As `parse::<u8>()`: digits with an optional `+`.
+        .filter(|m| !m.starts_with('-'))
+        .and_then(decimal);
     if minor.is_none_or(|m| m > 6) {
         let at = ign.and_then(|i| i.get("version")).unwrap_or(tree);
         return Err(ig.err(
@@ -895,6 +899,23 @@ mod tests {
             assert!(c.warnings[1].contains("unknown Ignition key `passwd.users[0].bogus`"));
         }
         assert!(err(r#"{"ignition":{"version":"3.7.0"}}"#).contains("3.0.0 to 3.6.0"));
+        // The minor version reads as `parse::<u8>()` reads it.
+        for v in ["3.+6.0", "3.006.0"] {
+            ctx(&format!(r#"{{"ignition":{{"version":"{v}"}}}}"#)).unwrap();
+        }
+        for v in [
+            "3.-0.0",
+            "3.256.0",
+            "3..0",
+            "3.+.0",
+            "3.1 .0",
+            "3.99999999999999999999.0",
+        ] {
+            assert!(
+                err(&format!(r#"{{"ignition":{{"version":"{v}"}}}}"#)).contains("3.0.0 to 3.6.0"),
+                "{v}"
+            );
+        }
     }
 
     #[test]

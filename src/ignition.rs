@@ -299,22 +299,18 @@ impl Ign<'_> {
     fn user(&self, n: &Node, i: usize) -> Result<User, Fail> {
         let s = |k| str_of(n, k);
         let mut keys = Vec::new();
-        if let Some(Value::Seq(list)) = n.get("sshAuthorizedKeys").map(|v| &v.value) {
-            for k in list.iter().filter_map(Node::as_str) {
-                let k = k.trim_ascii();
-                if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
-                    keys.push(String::from(k));
-                }
+        for k in items(Some(n), "sshAuthorizedKeys") {
+            let k = k.as_str().unwrap_or_default().trim_ascii();
+            if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
+                keys.push(String::from(k));
             }
         }
-        let groups = match n.get("groups").map(|v| &v.value) {
-            Some(Value::Seq(g)) => g
-                .iter()
-                .filter_map(Node::as_str)
-                .map(String::from)
-                .collect(),
-            _ => Vec::new(),
-        };
+        let mut groups = Vec::new();
+        for g in items(Some(n), "groups") {
+            if let Some(g) = g.as_str() {
+                groups.push(String::from(g));
+            }
+        }
         let shell = s("shell");
         let u = User {
             name: s("name").unwrap_or_default(),

@@ -500,7 +500,7 @@ impl Reader<'_> {
         self.warn_at(w, n.pos, msg);
     }
 
-    fn warn_at(&self, w: &mut Vec<String>, pos: Pos, msg: core::fmt::Arguments<'_>) {
+    pub(crate) fn warn_at(&self, w: &mut Vec<String>, pos: Pos, msg: core::fmt::Arguments<'_>) {
         w.push(format!("{}:{}:{}: {}", self.file, pos.line, pos.col, msg));
     }
 

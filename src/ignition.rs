@@ -202,13 +202,8 @@ impl Ign<'_> {
 
     #[inline(never)]
     fn warn(&self, w: &mut Vec<String>, n: &Node, list: &str, i: usize, msg: &str) {
-        w.push(alloc::format!(
-            "{}:{}:{}: {}: {msg}",
-            self.file,
-            n.pos.line,
-            n.pos.col,
-            shown(list, i, "")
-        ));
+        let at = shown(list, i, "");
+        Reader { file: self.file }.warn_at(w, n.pos, format_args!("{at}: {msg}"));
     }
 
     /// Checks every key under `n` against [`SCHEMA`]; `parent` is the last
@@ -251,12 +246,11 @@ impl Ign<'_> {
             }
             let ok = match (t, &v.value) {
                 (None, _) => {
-                    w.push(alloc::format!(
-                        "{}:{}:{}: unknown Ignition key `{shown}` ignored",
-                        self.file,
-                        e.key_pos.line,
-                        e.key_pos.col
-                    ));
+                    Reader { file: self.file }.warn_at(
+                        w,
+                        e.key_pos,
+                        format_args!("unknown Ignition key `{shown}` ignored"),
+                    );
                     true
                 }
                 (Some(_), Value::Null) | (Some(b'*' | b'0'..=b'2'), _) => true,
@@ -283,7 +277,7 @@ impl Ign<'_> {
                 Value::Seq(list) if t == Some(b'l') => {
                     for (i, item) in list.iter().enumerate() {
                         let l = shown.len();
-                        shown.push_str(&alloc::format!("[{i}]"));
+                        let _ = core::fmt::Write::write_fmt(shown, format_args!("[{i}]"));
                         self.walk(item, &e.key, shown, w)?;
                         shown.truncate(l);
                     }

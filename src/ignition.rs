@@ -93,13 +93,11 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
         return Err(ig.err(
             at,
             "ignition.version",
-            &cat(&[
-                "`",
-                &printable(version.as_bytes()),
-                "` is not supported: egret reads Ignition spec 3.0.0 to ",
-                NEWEST,
-                " (convert older configs with ign-converter)",
-            ]),
+            &alloc::format!(
+                "`{}` is not supported: egret reads Ignition spec 3.0.0 to {NEWEST} \
+                 (convert older configs with ign-converter)",
+                printable(version.as_bytes())
+            ),
         ));
     }
     let first = ctx.write_files.len();
@@ -447,16 +445,17 @@ impl Ign<'_> {
             Some(Err(msg)) => return Err(bad(msg)),
             None => {
                 let scheme = uri.split_once(':').map(|(s, _)| s).unwrap_or("relative");
-                return Err(bad(&cat(&[
-                    "`", &printable(scheme.as_bytes()), "` sources are not supported: egret fetches nothing; inline the file as a data: URL",
-                ])));
+                return Err(bad(&alloc::format!(
+                    "`{}` sources are not supported: egret fetches nothing; inline the file as a data: URL",
+                    printable(scheme.as_bytes())
+                )));
             }
         };
         match str_of(n, "compression").as_deref() {
             None | Some("") => {}
             Some("gzip") => {
                 bytes = gzip::decompress(&bytes, MAX_DECODED)
-                    .map_err(|e| bad(&cat(&["not gzip: ", &alloc::format!("{e}")])))?;
+                    .map_err(|e| bad(&alloc::format!("not gzip: {e}")))?;
             }
             Some(_) => return Err(bad("compression must be gzip or null")),
         }

@@ -195,13 +195,17 @@ impl Ign<'_> {
     /// `list[i].key: msg` at `n`.
     #[inline(never)]
     fn at(&self, n: &Node, list: &str, i: usize, key: &str, msg: &str) -> Fail {
-        self.err(n, &shown(list, i, key), msg)
+        let dot = if key.is_empty() { "" } else { "." };
+        fail(
+            self.file,
+            n.pos,
+            alloc::format!("{list}[{i}]{dot}{key}: {msg}"),
+        )
     }
 
     #[inline(never)]
     fn warn(&self, w: &mut Vec<String>, n: &Node, list: &str, i: usize, msg: &str) {
-        let at = shown(list, i, "");
-        Reader { file: self.file }.warn_at(w, n.pos, format_args!("{at}: {msg}"));
+        Reader { file: self.file }.warn_at(w, n.pos, format_args!("{list}[{i}]: {msg}"));
     }
 
     /// Checks every key under `n` against [`SCHEMA`]; `parent` is the last
@@ -537,17 +541,6 @@ impl Ign<'_> {
         }
         Ok(())
     }
-}
-
-/// `list[i].key` (or `list[i]` without a key), for messages.
-#[inline(never)]
-fn shown(list: &str, i: usize, key: &str) -> String {
-    let mut s = alloc::format!("{list}[{i}]");
-    if !key.is_empty() {
-        s.push('.');
-        s.push_str(key);
-    }
-    s
 }
 
 /// The type letter [`SCHEMA`] gives `parent.key`, `None` for an unknown key.

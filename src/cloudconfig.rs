@@ -182,22 +182,35 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     platform::fill(docs, &mut plat)?;
     ctx.warnings.extend_from_slice(&docs.warnings);
     ctx.warnings.append(&mut plat.warnings);
-    let md = match (&docs.meta_data, docs.meta_kind) {
+    let MetaData {
+        instance_id: md_id,
+        local_hostname: md_host,
+        public_keys: md_keys,
+    } = match (&docs.meta_data, docs.meta_kind) {
         (Some(b), MetaKind::NoCloud) => meta_data(b, &docs.name("meta-data"))?,
         _ => MetaData::default(),
     };
-    let id_given = inputs.cmdline_instance_id.is_some() || md.instance_id.is_some();
+    // Owned inputs go into `ctx` as soon as they are read, so that the
+    // error exits below have less of their own to drop.
+    let mut keys = md_keys;
+    for k in core::mem::take(&mut plat.public_keys) {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    ctx.ssh_authorized_keys = keys;
+    let id_given = inputs.cmdline_instance_id.is_some() || md_id.is_some();
     ctx.instance_id = inputs
         .cmdline_instance_id
         .clone()
-        .or(md.instance_id)
-        .or(plat.instance_id)
+        .or(md_id)
+        .or(plat.instance_id.take())
         .unwrap_or_else(|| DEFAULT_INSTANCE_ID.to_owned());
     let md_hostname = inputs
         .cmdline_hostname
         .clone()
-        .or(md.local_hostname)
-        .or(plat.hostname);
+        .or(md_host)
+        .or(plat.hostname.take());
     let (user_label, vendor_label) = match docs.meta_kind {
         MetaKind::NoCloud => ("user-data", "vendor-data"),
         MetaKind::ConfigDrive => ("user_data", "vendor_data.json"),
@@ -212,7 +225,6 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
 
     // Vendor data first, user data over it; scripts keep that order too.
     let mut merged: Option<Node> = None;
-    let mut scripts: Vec<Script> = Vec::new();
     // Ignition configs, read after cloud-config (which sets the user list).
     let mut ignition: Vec<(String, Node)> = Vec::new();
     let mut ignition_hash = crate::crypt::sha512();
@@ -254,7 +266,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                     let tree = tree(&body, &file)?;
                     ignition.push((file, tree));
                 }
-                Piece::Script { body, name: part } => scripts.push(Script {
+                Piece::Script { body, name: part } => ctx.scripts.push(Script {
                     name: part,
                     body: Content(body),
                 }),
@@ -262,7 +274,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                     ctx.warnings.push(format!(
                         "{name}: boothook {part} runs at first boot, not in the initramfs"
                     ));
-                    scripts.push(Script {
+                    ctx.scripts.push(Script {
                         name: part,
                         body: Content(boothook_script(&body)),
                     });
@@ -278,17 +290,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     // because every node keeps the position it was parsed at.
     let file = docs.name(user_label);
     let r = Reader { file: &file };
-    // Owned inputs go into `ctx` first, so that the many error exits of
-    // `apply_cloud_config` have nothing of their own to drop.
-    let mut keys = md.public_keys;
-    for k in plat.public_keys {
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    ctx.ssh_authorized_keys = keys;
-    scripts.append(&mut plat.scripts);
-    ctx.scripts = scripts;
+    ctx.scripts.append(&mut plat.scripts);
     r.apply_cloud_config(&cfg, &mut ctx, inputs, md_hostname.as_deref())?;
     if !ignition.is_empty() {
         // Ignition makes no default user: only cloud-config asks for one.
@@ -310,10 +312,10 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     }
     // The platform's users first: a user-data entry for the same name is
     // applied after it and wins.
-    let mut users = plat.users;
+    let mut users = core::mem::take(&mut plat.users);
     users.append(&mut ctx.users);
     ctx.users = users;
-    if let Some(pw) = plat.admin_pass {
+    if let Some(pw) = plat.admin_pass.take() {
         let file = docs.name("meta_data.json");
         admin_pass(&mut ctx, pw, inputs, &file);
     }

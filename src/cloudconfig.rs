@@ -363,16 +363,12 @@ fn admin_pass(ctx: &mut Context, pw: Secret, inputs: &Inputs, file: &str) {
         ));
         return;
     }
-    match ctx.users.iter_mut().rev().find(|u| u.name == name) {
-        Some(u) => {
-            u.password = Some(Password::Plain(pw));
-            u.lock_passwd = false;
-        }
-        None => ctx.users.push(User {
-            name,
-            password: Some(Password::Plain(pw)),
-            ..User::default()
-        }),
+    if !ctx.users.iter().any(|u| u.name == name) {
+        ctx.users.push(User::named(&name, false));
+    }
+    if let Some(u) = ctx.users.iter_mut().rev().find(|u| u.name == name) {
+        u.password = Some(Password::Plain(pw));
+        u.lock_passwd = false;
     }
 }
 
@@ -871,14 +867,7 @@ impl Reader<'_> {
         w: &mut Vec<String>,
     ) {
         if name != "default" {
-            push_user(
-                out,
-                User {
-                    name: name.to_owned(),
-                    lock_passwd: true,
-                    ..User::default()
-                },
-            );
+            push_user(out, User::named(name, true));
             return;
         }
         match default {
@@ -907,11 +896,7 @@ impl Reader<'_> {
         let Value::Map(entries) = &n.value else {
             return Err(self.err(n, "a user must be a mapping"));
         };
-        let mut u = User {
-            name: name.unwrap_or_default().to_owned(),
-            lock_passwd: true,
-            ..User::default()
-        };
+        let mut u = User::named(name.unwrap_or_default(), true);
         let mut hashed: Option<String> = None;
         let mut plain: Option<String> = None;
         for e in entries {

@@ -279,10 +279,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
     if creds.is_empty() {
         return;
     }
-    let mut root = User {
-        name: "root".to_owned(),
-        ..User::default()
-    };
+    let mut root = User::named("root", false);
     let mut touched = false;
     for c in creds {
         let value = core::str::from_utf8(&c.value).map(|v| v.trim_end_matches('\n'));

@@ -294,40 +294,32 @@ impl Ign<'_> {
     #[inline(never)]
     fn user(&self, n: &Node, i: usize) -> Result<User, Fail> {
         let s = |k| str_of(n, k);
-        let mut keys = Vec::new();
+        // Ignition locks nothing; a new user without a hash gets useradd's
+        // locked `!`.
+        let name = n.get("name").and_then(Node::as_str).unwrap_or_default();
+        let mut u = User::named(name, false);
         for k in items(Some(n), "sshAuthorizedKeys") {
             let k = k.as_str().unwrap_or_default().trim_ascii();
-            if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
-                keys.push(String::from(k));
+            if !k.is_empty() && !u.ssh_authorized_keys.iter().any(|x| x == k) {
+                u.ssh_authorized_keys.push(String::from(k));
             }
         }
-        let mut groups = Vec::new();
         for g in items(Some(n), "groups") {
             if let Some(g) = g.as_str() {
-                groups.push(String::from(g));
+                u.groups.push(String::from(g));
             }
         }
-        let shell = s("shell");
-        let u = User {
-            name: s("name").unwrap_or_default(),
-            gecos: s("gecos"),
-            groups,
-            primary_group: s("primaryGroup"),
-            no_user_group: flag(n, "noUserGroup"),
-            // Ignition's usermod changes an existing user's shell too.
-            set_shell: shell.is_some(),
-            shell,
-            homedir: s("homeDir"),
-            no_create_home: flag(n, "noCreateHome"),
-            system: flag(n, "system"),
-            uid: int_of(n, "uid"),
-            // Ignition locks nothing; a new user without a hash gets
-            // useradd's locked `!`.
-            lock_passwd: false,
-            password: s("passwordHash").map(|h| Password::Hash(Secret(h))),
-            ssh_authorized_keys: keys,
-            ..User::default()
-        };
+        u.gecos = s("gecos");
+        u.primary_group = s("primaryGroup");
+        u.no_user_group = flag(n, "noUserGroup");
+        u.shell = s("shell");
+        // Ignition's usermod changes an existing user's shell too.
+        u.set_shell = u.shell.is_some();
+        u.homedir = s("homeDir");
+        u.no_create_home = flag(n, "noCreateHome");
+        u.system = flag(n, "system");
+        u.uid = int_of(n, "uid");
+        u.password = s("passwordHash").map(|h| Password::Hash(Secret(h)));
         if !valid_name(&u.name) {
             return Err(self.at(
                 n,

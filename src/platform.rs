@@ -217,19 +217,14 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Fail> {
         let root = name == "root";
         // One-context gives a named user passwordless sudo unless told NO.
         let sudo = !root && !get("USERNAME_SUDO").is_some_and(|v| v.eq_ignore_ascii_case("no"));
-        p.users.push(User {
-            name: name.to_owned(),
-            shell: Some(get("USERNAME_SHELL").unwrap_or("/bin/bash").to_owned()).filter(|_| !root),
-            lock_passwd: password.is_none() && !root,
-            password,
-            sudo: if sudo {
-                alloc::vec!["ALL=(ALL) NOPASSWD:ALL".to_owned()]
-            } else {
-                Vec::new()
-            },
-            ssh_authorized_keys: keys,
-            ..User::default()
-        });
+        let mut u = User::named(name, password.is_none() && !root);
+        u.shell = Some(get("USERNAME_SHELL").unwrap_or("/bin/bash").to_owned()).filter(|_| !root);
+        u.password = password;
+        if sudo {
+            u.sudo.push("ALL=(ALL) NOPASSWD:ALL".to_owned());
+        }
+        u.ssh_authorized_keys = keys;
+        p.users.push(u);
     }
 
     let user_data = match get("USER_DATA").or_else(|| get("USERDATA")) {

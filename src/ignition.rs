@@ -495,19 +495,10 @@ impl Ign<'_> {
                 "a masked unit cannot also have contents or be enabled",
             ));
         }
-        let path = cat(&["/etc/systemd/system/", &name]);
-        let file = |path: String, text: String, kind: NodeKind| WriteFile {
-            path,
-            content: Content(text.into_bytes()),
-            permissions: 0o644,
-            owner: String::from("0:0"),
-            defer: true,
-            overwrite: true,
-            kind,
-            ..WriteFile::default()
-        };
+        let dir = "/etc/systemd/system/";
+        let out = &mut ctx.write_files;
         if let Some(c) = contents {
-            ctx.write_files.push(file(path.clone(), c, NodeKind::File));
+            unit_file(out, &[dir, &name], c, NodeKind::File);
         }
         for d in items(Some(n), "dropins") {
             let dname = str_of(d, "name").unwrap_or_default();
@@ -516,13 +507,12 @@ impl Ign<'_> {
             }
             // A drop-in without contents is not written, as Ignition.
             if let Some(c) = str_of(d, "contents") {
-                ctx.write_files
-                    .push(file(cat(&[&path, ".d/", &dname]), c, NodeKind::File));
+                unit_file(out, &[dir, &name, ".d/", &dname], c, NodeKind::File);
             }
         }
         if mask == Some(true) {
             let null = NodeKind::Symlink(String::from("/dev/null"));
-            ctx.write_files.push(file(path, String::new(), null));
+            unit_file(out, &[dir, &name], String::new(), null);
         }
         if enable.is_some() || mask == Some(false) {
             ctx.unit_ops.push(UnitOp {
@@ -533,6 +523,22 @@ impl Ign<'_> {
         }
         Ok(())
     }
+}
+
+/// A unit file, drop-in or mask link at the path `path` joins; out of line:
+/// three call sites.
+#[inline(never)]
+fn unit_file(out: &mut Vec<WriteFile>, path: &[&str], text: String, kind: NodeKind) {
+    out.push(WriteFile {
+        path: cat(path),
+        content: Content(text.into_bytes()),
+        permissions: 0o644,
+        owner: String::from("0:0"),
+        defer: true,
+        overwrite: true,
+        kind,
+        ..WriteFile::default()
+    });
 }
 
 /// The type letter [`SCHEMA`] gives `parent.key`, `None` for an unknown key.

@@ -81,7 +81,7 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
     let mut shown = String::new();
     ig.walk(tree, "", &mut shown, &mut ctx.warnings)?;
     let ign = tree.get("ignition");
-    let version = ign.and_then(|i| str_of(i, "version")).unwrap_or_default();
+    let version = ign.and_then(|i| str_at(i, "version")).unwrap_or_default();
     let minor = version
         .strip_prefix("3.")
         .and_then(|v| v.strip_suffix(".0"))
@@ -155,7 +155,13 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
 /// The string at `key` of `n` (validated: a string or nothing).
 #[inline(never)]
 fn str_of(n: &Node, key: &str) -> Option<String> {
-    n.get(key).and_then(Node::as_str).map(String::from)
+    str_at(n, key).map(String::from)
+}
+
+/// [`str_of`] borrowed, where no copy is kept.
+#[inline(never)]
+fn str_at<'n>(n: &'n Node, key: &str) -> Option<&'n str> {
+    n.get(key).and_then(Node::as_str)
 }
 
 #[inline(never)]
@@ -296,7 +302,7 @@ impl Ign<'_> {
         let s = |k| str_of(n, k);
         // Ignition locks nothing; a new user without a hash gets useradd's
         // locked `!`.
-        let name = n.get("name").and_then(Node::as_str).unwrap_or_default();
+        let name = str_at(n, "name").unwrap_or_default();
         let mut u = User::named(name, false);
         for k in items(Some(n), "sshAuthorizedKeys") {
             let k = k.as_str().unwrap_or_default().trim_ascii();
@@ -431,12 +437,12 @@ impl Ign<'_> {
     /// A `contents`/`append` resource: its bytes, `None` without a source.
     #[inline(never)]
     fn resource(&self, n: &Node, i: usize, key: &str) -> Result<Option<Vec<u8>>, Fail> {
-        let Some(uri) = str_of(n, "source") else {
+        let Some(uri) = str_at(n, "source") else {
             return Ok(None);
         };
         let at = n.get("source").unwrap_or(n);
         let bad = |msg: &str| self.at(at, "storage.files", i, key, msg);
-        let mut bytes = match data_uri(&uri) {
+        let mut bytes = match data_uri(uri) {
             Some(Ok(b)) => b,
             Some(Err(msg)) => return Err(bad(msg)),
             None => {
@@ -447,7 +453,7 @@ impl Ign<'_> {
                 )));
             }
         };
-        match str_of(n, "compression").as_deref() {
+        match str_at(n, "compression") {
             None | Some("") => {}
             Some("gzip") => {
                 bytes = gzip::decompress(&bytes, MAX_DECODED)
@@ -455,8 +461,8 @@ impl Ign<'_> {
             }
             Some(_) => return Err(bad("compression must be gzip or null")),
         }
-        if let Some(h) = n.get("verification").and_then(|v| str_of(v, "hash")) {
-            let (kind, want) = h.split_once('-').unwrap_or((&h, ""));
+        if let Some(h) = n.get("verification").and_then(|v| str_at(v, "hash")) {
+            let (kind, want) = h.split_once('-').unwrap_or((h, ""));
             let got: Vec<u8> = match kind {
                 "sha512" => {
                     // The out-of-line state of the other SHA-512 users.
@@ -501,13 +507,13 @@ impl Ign<'_> {
             unit_file(out, &[dir, &name], c, NodeKind::File);
         }
         for d in items(Some(n), "dropins") {
-            let dname = str_of(d, "name").unwrap_or_default();
-            if !dname.ends_with(".conf") || has_byte(&dname, b"/\0\n") {
+            let dname = str_at(d, "name").unwrap_or_default();
+            if !dname.ends_with(".conf") || has_byte(dname, b"/\0\n") {
                 return Err(bad("dropins", "a drop-in needs a name ending in .conf"));
             }
             // A drop-in without contents is not written, as Ignition.
             if let Some(c) = str_of(d, "contents") {
-                unit_file(out, &[dir, &name, ".d/", &dname], c, NodeKind::File);
+                unit_file(out, &[dir, &name, ".d/", dname], c, NodeKind::File);
             }
         }
         if mask == Some(true) {

@@ -494,7 +494,7 @@ impl Ign<'_> {
             _ => None,
         };
         let (enable, mask) = (bool_of("enabled"), bool_of("mask"));
-        let contents = str_of(n, "contents");
+        let contents = str_at(n, "contents");
         if mask == Some(true) && (contents.is_some() || enable == Some(true)) {
             return Err(bad(
                 "mask",
@@ -512,13 +512,13 @@ impl Ign<'_> {
                 return Err(bad("dropins", "a drop-in needs a name ending in .conf"));
             }
             // A drop-in without contents is not written, as Ignition.
-            if let Some(c) = str_of(d, "contents") {
+            if let Some(c) = str_at(d, "contents") {
                 unit_file(out, &[dir, &name, ".d/", dname], c, NodeKind::File);
             }
         }
         if mask == Some(true) {
             let null = NodeKind::Symlink(String::from("/dev/null"));
-            unit_file(out, &[dir, &name], String::new(), null);
+            unit_file(out, &[dir, &name], "", null);
         }
         if enable.is_some() || mask == Some(false) {
             ctx.unit_ops.push(UnitOp {
@@ -534,10 +534,10 @@ impl Ign<'_> {
 /// A unit file, drop-in or mask link at the path `path` joins; out of line:
 /// three call sites.
 #[inline(never)]
-fn unit_file(out: &mut Vec<WriteFile>, path: &[&str], text: String, kind: NodeKind) {
+fn unit_file(out: &mut Vec<WriteFile>, path: &[&str], text: &str, kind: NodeKind) {
     out.push(WriteFile {
         path: cat(path),
-        content: Content(text.into_bytes()),
+        content: Content(text.as_bytes().to_vec()),
         permissions: 0o644,
         owner: String::from("0:0"),
         defer: true,

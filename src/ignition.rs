@@ -361,20 +361,22 @@ impl Ign<'_> {
         for key in ["user", "group"] {
             let o = n.get(key);
             let id = o.and_then(|o| int_of(o, "id"));
-            let name = o.and_then(|o| str_of(o, "name"));
-            let who = match (id, name) {
-                (Some(_), Some(_)) => {
-                    return Err(self.at(n, list, i, key, "give id or name, not both"))
-                }
-                (Some(id), None) => alloc::format!("{id}"),
-                (None, Some(name)) if valid_name(&name) => name,
-                (None, Some(_)) => return Err(self.at(n, list, i, key, "not a valid name")),
-                (None, None) => String::from("0"),
-            };
+            let name = o.and_then(|o| str_at(o, "name"));
             if key == "group" {
                 owner.push(':');
             }
-            owner.push_str(&who);
+            // Written straight into `owner`: no string of its own.
+            match (id, name) {
+                (Some(_), Some(_)) => {
+                    return Err(self.at(n, list, i, key, "give id or name, not both"))
+                }
+                (Some(id), None) => {
+                    let _ = core::fmt::Write::write_fmt(&mut owner, format_args!("{id}"));
+                }
+                (None, Some(name)) if valid_name(name) => owner.push_str(name),
+                (None, Some(_)) => return Err(self.at(n, list, i, key, "not a valid name")),
+                (None, None) => owner.push('0'),
+            }
         }
         let overwrite = flag(n, "overwrite");
         let mut f = WriteFile {

@@ -9,7 +9,7 @@
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::model::{
@@ -90,7 +90,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Node, Error> {
     tree(bytes, file).map_err(|e| *e)
 }
 
-fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
+pub(crate) fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
     yaml::parse(bytes).map_err(|e| {
         fail(
             file,
@@ -98,7 +98,7 @@ fn tree(bytes: &[u8], file: &str) -> Result<Node, Fail> {
                 line: e.line,
                 col: e.col,
             },
-            e.kind.to_string(),
+            alloc::format!("{}", e.kind),
         )
     })
 }
@@ -135,9 +135,11 @@ fn conf(bytes: &[u8], file: &str) -> Result<Conf, Fail> {
         u.is_default = true;
         c.default_user = Some(u);
     }
-    if let Some(n) = root.get("configdrive_admin_pass") {
-        c.configdrive_admin_pass = r.boolean(n)?;
-    }
+    r.flag(
+        &root,
+        "configdrive_admin_pass",
+        &mut c.configdrive_admin_pass,
+    )?;
     Ok(c)
 }
 
@@ -176,25 +178,39 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     };
     // Platform documents (config-2, OpenNebula, credentials) sit below
     // meta-data and user-data: what the user wrote wins.
-    let plat = platform::read(docs).map_err(Box::new)?;
-    ctx.warnings.extend(docs.warnings.iter().cloned());
-    ctx.warnings.extend(plat.warnings);
-    let md = match (&docs.meta_data, docs.meta_kind) {
+    let mut plat = platform::Platform::default();
+    platform::fill(docs, &mut plat)?;
+    ctx.warnings.extend_from_slice(&docs.warnings);
+    ctx.warnings.append(&mut plat.warnings);
+    let MetaData {
+        instance_id: md_id,
+        local_hostname: md_host,
+        public_keys: md_keys,
+    } = match (&docs.meta_data, docs.meta_kind) {
         (Some(b), MetaKind::NoCloud) => meta_data(b, &docs.name("meta-data"))?,
         _ => MetaData::default(),
     };
-    let id_given = inputs.cmdline_instance_id.is_some() || md.instance_id.is_some();
+    // Owned inputs go into `ctx` as soon as they are read, so that the
+    // error exits below have less of their own to drop.
+    let mut keys = md_keys;
+    for k in core::mem::take(&mut plat.public_keys) {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    ctx.ssh_authorized_keys = keys;
+    let id_given = inputs.cmdline_instance_id.is_some() || md_id.is_some();
     ctx.instance_id = inputs
         .cmdline_instance_id
         .clone()
-        .or(md.instance_id)
-        .or(plat.instance_id)
+        .or(md_id)
+        .or(plat.instance_id.take())
         .unwrap_or_else(|| DEFAULT_INSTANCE_ID.to_owned());
     let md_hostname = inputs
         .cmdline_hostname
         .clone()
-        .or(md.local_hostname)
-        .or(plat.hostname);
+        .or(md_host)
+        .or(plat.hostname.take());
     let (user_label, vendor_label) = match docs.meta_kind {
         MetaKind::NoCloud => ("user-data", "vendor-data"),
         MetaKind::ConfigDrive => ("user_data", "vendor_data.json"),
@@ -209,7 +225,6 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
 
     // Vendor data first, user data over it; scripts keep that order too.
     let mut merged: Option<Node> = None;
-    let mut scripts: Vec<Script> = Vec::new();
     // Ignition configs, read after cloud-config (which sets the user list).
     let mut ignition: Vec<(String, Node)> = Vec::new();
     let mut ignition_hash = crate::crypt::sha512();
@@ -219,9 +234,9 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     ] {
         let Some(bytes) = bytes else { continue };
         let name = docs.name(label);
-        let split = userdata::split(bytes, &name)
-            .map_err(|e| fail(&name, Pos::default(), e.to_string()))?;
-        ctx.warnings.extend(split.warnings);
+        let mut split = userdata::split(bytes, &name)
+            .map_err(|e| fail(&name, Pos::default(), format!("{e}")))?;
+        ctx.warnings.append(&mut split.warnings);
         for piece in split.pieces {
             match piece {
                 Piece::CloudConfig { body, name: part } => {
@@ -251,7 +266,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                     let tree = tree(&body, &file)?;
                     ignition.push((file, tree));
                 }
-                Piece::Script { body, name: part } => scripts.push(Script {
+                Piece::Script { body, name: part } => ctx.scripts.push(Script {
                     name: part,
                     body: Content(body),
                 }),
@@ -259,7 +274,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
                     ctx.warnings.push(format!(
                         "{name}: boothook {part} runs at first boot, not in the initramfs"
                     ));
-                    scripts.push(Script {
+                    ctx.scripts.push(Script {
                         name: part,
                         body: Content(boothook_script(&body)),
                     });
@@ -275,17 +290,7 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
     // because every node keeps the position it was parsed at.
     let file = docs.name(user_label);
     let r = Reader { file: &file };
-    // Owned inputs go into `ctx` first, so that the many error exits of
-    // `apply_cloud_config` have nothing of their own to drop.
-    let mut keys = md.public_keys;
-    for k in plat.public_keys {
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    ctx.ssh_authorized_keys = keys;
-    scripts.extend(plat.scripts);
-    ctx.scripts = scripts;
+    ctx.scripts.append(&mut plat.scripts);
     r.apply_cloud_config(&cfg, &mut ctx, inputs, md_hostname.as_deref())?;
     if !ignition.is_empty() {
         // Ignition makes no default user: only cloud-config asks for one.
@@ -302,15 +307,15 @@ fn build_ctx(docs: &Documents, inputs: &Inputs) -> Result<Context, Fail> {
             // What the platform made of its own documents counts too.
             ignition_hash.update(ctx.instance_id.as_bytes());
             let d = ignition_hash.finalize();
-            ctx.instance_id = platform::hex_id("ignition-", &d);
+            ctx.instance_id = platform::hex_id("ignition-", &d, 8);
         }
     }
     // The platform's users first: a user-data entry for the same name is
     // applied after it and wins.
-    let mut users = plat.users;
+    let mut users = core::mem::take(&mut plat.users);
     users.append(&mut ctx.users);
     ctx.users = users;
-    if let Some(pw) = plat.admin_pass {
+    if let Some(pw) = plat.admin_pass.take() {
         let file = docs.name("meta_data.json");
         admin_pass(&mut ctx, pw, inputs, &file);
     }
@@ -358,16 +363,12 @@ fn admin_pass(ctx: &mut Context, pw: Secret, inputs: &Inputs, file: &str) {
         ));
         return;
     }
-    match ctx.users.iter_mut().rev().find(|u| u.name == name) {
-        Some(u) => {
-            u.password = Some(Password::Plain(pw));
-            u.lock_passwd = false;
-        }
-        None => ctx.users.push(User {
-            name,
-            password: Some(Password::Plain(pw)),
-            ..User::default()
-        }),
+    if !ctx.users.iter().any(|u| u.name == name) {
+        ctx.users.push(User::named(&name, false));
+    }
+    if let Some(u) = ctx.users.iter_mut().rev().find(|u| u.name == name) {
+        u.password = Some(Password::Plain(pw));
+        u.lock_passwd = false;
     }
 }
 
@@ -497,7 +498,7 @@ impl Reader<'_> {
         self.warn_at(w, n.pos, msg);
     }
 
-    fn warn_at(&self, w: &mut Vec<String>, pos: Pos, msg: core::fmt::Arguments<'_>) {
+    pub(crate) fn warn_at(&self, w: &mut Vec<String>, pos: Pos, msg: core::fmt::Arguments<'_>) {
         w.push(format!("{}:{}:{}: {}", self.file, pos.line, pos.col, msg));
     }
 
@@ -527,7 +528,7 @@ impl Reader<'_> {
         Ok(match &n.value {
             Value::Null => None,
             Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
+            Value::Int(i) => Some(format!("{i}")),
             Value::Float(f) => Some(f.clone()),
             Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
             _ => return Err(self.err(n, "expected a string")),
@@ -559,13 +560,22 @@ impl Reader<'_> {
         }
     }
 
+    /// `map`'s boolean `key` into `slot`, which keeps its value without one.
+    #[inline(never)] // out of line: 10 call sites
+    fn flag(&self, map: &Node, key: &str, slot: &mut bool) -> Result<(), Fail> {
+        if let Some(n) = map.get(key) {
+            *slot = self.boolean(n)?;
+        }
+        Ok(())
+    }
+
     fn u32(&self, n: &Node) -> Result<u32, Fail> {
         let v = match &n.value {
             Value::Int(i) => *i,
-            Value::Str(s) => s
-                .trim_ascii()
-                .parse::<i64>()
-                .map_err(|_| self.err(n, "expected an integer"))?,
+            Value::Str(s) => match decimal(s.trim_ascii()) {
+                Some(v) => v,
+                None => return Err(self.err(n, "expected an integer")),
+            },
             _ => return Err(self.err(n, "expected an integer")),
         };
         u32::try_from(v).map_err(|_| self.err(n, "integer out of range"))
@@ -622,7 +632,7 @@ impl Reader<'_> {
                 let mut out = Vec::new();
                 for e in entries {
                     let v = e.value.get("openssh-key").unwrap_or(&e.value);
-                    out.extend(self.key_list(v)?);
+                    out.append(&mut self.key_list(v)?);
                 }
                 Ok(out)
             }
@@ -669,9 +679,7 @@ impl Reader<'_> {
                 }
             }
         }
-        if let Some(n) = cfg.get("disable_root") {
-            ctx.disable_root = self.boolean(n)?;
-        }
+        self.flag(cfg, "disable_root", &mut ctx.disable_root)?;
         if let Some(n) = cfg.get("disable_root_opts") {
             ctx.disable_root_opts = self.string(n)?;
         }
@@ -707,15 +715,13 @@ impl Reader<'_> {
         }
         ctx.hostname = host;
         ctx.fqdn = fqdn;
-        if let Some(n) = cfg.get("prefer_fqdn_over_hostname") {
-            ctx.prefer_fqdn_over_hostname = self.boolean(n)?;
-        }
-        if let Some(n) = cfg.get("preserve_hostname") {
-            ctx.preserve_hostname = self.boolean(n)?;
-        }
-        if let Some(n) = cfg.get("create_hostname_file") {
-            ctx.create_hostname_file = self.boolean(n)?;
-        }
+        self.flag(
+            cfg,
+            "prefer_fqdn_over_hostname",
+            &mut ctx.prefer_fqdn_over_hostname,
+        )?;
+        self.flag(cfg, "preserve_hostname", &mut ctx.preserve_hostname)?;
+        self.flag(cfg, "create_hostname_file", &mut ctx.create_hostname_file)?;
         if let Some(n) = cfg.get("manage_etc_hosts") {
             ctx.manage_etc_hosts = match &n.value {
                 Value::Str(s) if s == "localhost" => Some(EtcHosts::Localhost),
@@ -750,9 +756,7 @@ impl Reader<'_> {
                 _ => Some(self.boolean(n)?),
             };
         }
-        if let Some(n) = cfg.get("ssh_deletekeys") {
-            ctx.ssh_deletekeys = self.boolean(n)?;
-        }
+        self.flag(cfg, "ssh_deletekeys", &mut ctx.ssh_deletekeys)?;
         if let Some(n) = cfg.get("ssh_genkeytypes") {
             let types = self.comma_list(n)?;
             for t in &types {
@@ -863,14 +867,7 @@ impl Reader<'_> {
         w: &mut Vec<String>,
     ) {
         if name != "default" {
-            push_user(
-                out,
-                User {
-                    name: name.to_owned(),
-                    lock_passwd: true,
-                    ..User::default()
-                },
-            );
+            push_user(out, User::named(name, true));
             return;
         }
         match default {
@@ -899,11 +896,7 @@ impl Reader<'_> {
         let Value::Map(entries) = &n.value else {
             return Err(self.err(n, "a user must be a mapping"));
         };
-        let mut u = User {
-            name: name.unwrap_or_default().to_owned(),
-            lock_passwd: true,
-            ..User::default()
-        };
+        let mut u = User::named(name.unwrap_or_default(), true);
         let mut hashed: Option<String> = None;
         let mut plain: Option<String> = None;
         for e in entries {
@@ -1139,14 +1132,9 @@ impl Reader<'_> {
             Some(o) => self.string(o)?,
             None => "root:root".to_owned(),
         };
-        let append = match n.get("append") {
-            Some(a) => self.boolean(a)?,
-            None => false,
-        };
-        let defer = match n.get("defer") {
-            Some(a) => self.boolean(a)?,
-            None => false,
-        };
+        let (mut append, mut defer) = (false, false);
+        self.flag(n, "append", &mut append)?;
+        self.flag(n, "defer", &mut defer)?;
         Ok(WriteFile {
             path,
             content: Content(content),
@@ -1167,7 +1155,7 @@ impl Reader<'_> {
         let mode = match &n.value {
             Value::Int(i) => {
                 let m = u32::try_from(*i).map_err(|_| self.err(n, "permissions out of range"))?;
-                if m > 0o777 && i.to_string().bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                if m > 0o777 && format!("{i}").bytes().all(|b| (b'0'..=b'7').contains(&b)) {
                     self.warnf(w, n, format_args!("permissions {i} is read as a decimal number (octal {m:o}); write '0{i}'"));
                 }
                 m
@@ -1194,9 +1182,7 @@ impl Reader<'_> {
         expire: &mut bool,
         w: &mut Vec<String>,
     ) -> Result<(), Fail> {
-        if let Some(e) = n.get("expire") {
-            *expire = self.boolean(e)?;
-        }
+        self.flag(n, "expire", expire)?;
         if let Some(users) = n.get("users") {
             for u in self.seq(users, "chpasswd.users")? {
                 let name = self.string(
@@ -1315,7 +1301,7 @@ pub(crate) fn push_user(out: &mut Vec<User>, u: User) {
 }
 
 /// A `- name: default` entry: the given keys over the configured default user.
-fn overlay_default(d: &User, u: User) -> User {
+fn overlay_default(d: &User, mut u: User) -> User {
     let mut out = d.clone();
     if u.gecos.is_some() {
         out.gecos = u.gecos;
@@ -1333,7 +1319,7 @@ fn overlay_default(d: &User, u: User) -> User {
         out.sudo = u.sudo;
     }
     out.lock_passwd = u.lock_passwd;
-    out.ssh_authorized_keys.extend(u.ssh_authorized_keys);
+    out.ssh_authorized_keys.append(&mut u.ssh_authorized_keys);
     out
 }
 
@@ -1348,12 +1334,9 @@ fn vec_of(s: String) -> Vec<String> {
 }
 
 /// One key per non-empty, non-comment line.
-fn push_keys(out: &mut Vec<String>, s: &str) {
+pub(crate) fn push_keys(out: &mut Vec<String>, s: &str) {
     for line in s.lines() {
-        let line = line.trim_ascii();
-        if !line.is_empty() && !line.starts_with('#') && !out.iter().any(|k| k == line) {
-            out.push(line.to_owned());
-        }
+        platform::push_key(out, line);
     }
 }
 
@@ -1417,12 +1400,40 @@ fn shell_quote(out: &mut Vec<u8>, w: &str) {
     out.push(b'\'');
 }
 
+/// What `str::parse::<i64>` accepts (an optional sign, then decimal digits,
+/// no overflow), as a byte loop: the only i64 parses of the binary.
+pub(crate) fn decimal(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(b - b'0');
+        // Negative values are summed downwards, so i64::MIN fits.
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
 /// `YYYY-MM-DD` to days since the epoch (proleptic Gregorian).
 pub fn days_from_date(s: &str) -> Option<u64> {
     let mut it = s.trim_ascii().splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.parse().ok()?;
+    let y = decimal(it.next()?)?;
+    let m = decimal(it.next()?)?;
+    let d = decimal(it.next()?)?;
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
@@ -1456,10 +1467,21 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| core::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            // What `u8::from_str_radix(h, 16)` takes of the next two bytes:
+            // two hex digits, or `+` and one.
+            // 16 for anything but a hex digit.
+            let hex = |k: usize| {
+                b.get(i + k)
+                    .and_then(|&h| char::from(h).to_digit(16))
+                    .unwrap_or(16)
+            };
+            let (h, l) = (hex(1), hex(2));
+            let v = if b.get(i + 1) == Some(&b'+') {
+                l
+            } else {
+                h * 16 + l
+            };
+            if let (true, Ok(v)) = (l < 16, u8::try_from(v)) {
                 out.push(v);
                 i += 3;
                 continue;
@@ -1474,6 +1496,7 @@ fn percent_decode(b: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use alloc::vec;
 
     /// A context's scripts as (name, body) pairs.
@@ -1584,6 +1607,55 @@ mod tests {
         ] {
             assert_eq!(days_from_date(d), None, "{d}");
         }
+    }
+
+    #[test]
+    fn decimal_is_i64_parse() {
+        for s in [
+            "0",
+            "42",
+            "+7",
+            "-7",
+            "007",
+            "",
+            "+",
+            "-",
+            "+-1",
+            "1 ",
+            " 1",
+            "1_000",
+            "0x10",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+            "١",
+        ] {
+            assert_eq!(decimal(s), s.parse::<i64>().ok(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn percent_decode_is_from_str_radix() {
+        // The decoder it replaces: `u8::from_str_radix` of the two bytes.
+        let reference = |b: &[u8]| -> Option<u8> {
+            u8::from_str_radix(core::str::from_utf8(b.get(1..3)?).ok()?, 16).ok()
+        };
+        for x in 0..=255u8 {
+            for y in [
+                b'0', b'9', b'a', b'F', b'g', b'+', b'-', b'%', 0xc3, 0xa9, x,
+            ] {
+                for s in [[b'%', x, y], [b'%', y, x]] {
+                    let want = match reference(&s) {
+                        Some(v) => alloc::vec![v],
+                        None => s.to_vec(),
+                    };
+                    assert_eq!(percent_decode(&s), want, "{s:?}");
+                }
+            }
+        }
+        assert_eq!(percent_decode(b"a%4"), b"a%4");
     }
 
     #[test]

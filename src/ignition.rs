@@ -22,7 +22,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::cloudconfig::{data_uri, fail, has_byte, in_list, push_user, Fail, Reader, MAX_DECODED};
+use crate::cloudconfig::{
+    data_uri, decimal, fail, has_byte, in_list, push_user, Fail, Reader, MAX_DECODED,
+};
 use crate::model::{Content, Context, Group, NodeKind, Password, Secret, UnitOp, User, WriteFile};
 use crate::sysroot::accounts::valid_name;
 use crate::text::value::{Node, Value};
@@ -79,23 +81,23 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
     let mut shown = String::new();
     ig.walk(tree, "", &mut shown, &mut ctx.warnings)?;
     let ign = tree.get("ignition");
-    let version = ign.and_then(|i| str_of(i, "version")).unwrap_or_default();
+    let version = ign.and_then(|i| str_at(i, "version")).unwrap_or_default();
     let minor = version
         .strip_prefix("3.")
         .and_then(|v| v.strip_suffix(".0"))
-        .and_then(|m| m.parse::<u8>().ok());
+        // As `parse::<u8>()`: digits with an optional `+`.
+        .filter(|m| !m.starts_with('-'))
+        .and_then(decimal);
     if minor.is_none_or(|m| m > 6) {
         let at = ign.and_then(|i| i.get("version")).unwrap_or(tree);
         return Err(ig.err(
             at,
             "ignition.version",
-            &cat(&[
-                "`",
-                &printable(version.as_bytes()),
-                "` is not supported: egret reads Ignition spec 3.0.0 to ",
-                NEWEST,
-                " (convert older configs with ign-converter)",
-            ]),
+            &alloc::format!(
+                "`{}` is not supported: egret reads Ignition spec 3.0.0 to {NEWEST} \
+                 (convert older configs with ign-converter)",
+                printable(version.as_bytes())
+            ),
         ));
     }
     let first = ctx.write_files.len();
@@ -153,7 +155,13 @@ pub fn read(tree: &Node, file: &str, ctx: &mut Context) -> Result<(), Fail> {
 /// The string at `key` of `n` (validated: a string or nothing).
 #[inline(never)]
 fn str_of(n: &Node, key: &str) -> Option<String> {
-    n.get(key).and_then(Node::as_str).map(String::from)
+    str_at(n, key).map(String::from)
+}
+
+/// [`str_of`] borrowed, where no copy is kept.
+#[inline(never)]
+fn str_at<'n>(n: &'n Node, key: &str) -> Option<&'n str> {
+    n.get(key).and_then(Node::as_str)
 }
 
 #[inline(never)]
@@ -193,18 +201,17 @@ impl Ign<'_> {
     /// `list[i].key: msg` at `n`.
     #[inline(never)]
     fn at(&self, n: &Node, list: &str, i: usize, key: &str, msg: &str) -> Fail {
-        self.err(n, &shown(list, i, key), msg)
+        let dot = if key.is_empty() { "" } else { "." };
+        fail(
+            self.file,
+            n.pos,
+            alloc::format!("{list}[{i}]{dot}{key}: {msg}"),
+        )
     }
 
     #[inline(never)]
     fn warn(&self, w: &mut Vec<String>, n: &Node, list: &str, i: usize, msg: &str) {
-        w.push(alloc::format!(
-            "{}:{}:{}: {}: {msg}",
-            self.file,
-            n.pos.line,
-            n.pos.col,
-            shown(list, i, "")
-        ));
+        Reader { file: self.file }.warn_at(w, n.pos, format_args!("{list}[{i}]: {msg}"));
     }
 
     /// Checks every key under `n` against [`SCHEMA`]; `parent` is the last
@@ -247,12 +254,11 @@ impl Ign<'_> {
             }
             let ok = match (t, &v.value) {
                 (None, _) => {
-                    w.push(alloc::format!(
-                        "{}:{}:{}: unknown Ignition key `{shown}` ignored",
-                        self.file,
-                        e.key_pos.line,
-                        e.key_pos.col
-                    ));
+                    Reader { file: self.file }.warn_at(
+                        w,
+                        e.key_pos,
+                        format_args!("unknown Ignition key `{shown}` ignored"),
+                    );
                     true
                 }
                 (Some(_), Value::Null) | (Some(b'*' | b'0'..=b'2'), _) => true,
@@ -279,7 +285,7 @@ impl Ign<'_> {
                 Value::Seq(list) if t == Some(b'l') => {
                     for (i, item) in list.iter().enumerate() {
                         let l = shown.len();
-                        shown.push_str(&alloc::format!("[{i}]"));
+                        let _ = core::fmt::Write::write_fmt(shown, format_args!("[{i}]"));
                         self.walk(item, &e.key, shown, w)?;
                         shown.truncate(l);
                     }
@@ -294,44 +300,32 @@ impl Ign<'_> {
     #[inline(never)]
     fn user(&self, n: &Node, i: usize) -> Result<User, Fail> {
         let s = |k| str_of(n, k);
-        let mut keys = Vec::new();
-        if let Some(Value::Seq(list)) = n.get("sshAuthorizedKeys").map(|v| &v.value) {
-            for k in list.iter().filter_map(Node::as_str) {
-                let k = k.trim_ascii();
-                if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
-                    keys.push(String::from(k));
-                }
+        // Ignition locks nothing; a new user without a hash gets useradd's
+        // locked `!`.
+        let name = str_at(n, "name").unwrap_or_default();
+        let mut u = User::named(name, false);
+        for k in items(Some(n), "sshAuthorizedKeys") {
+            let k = k.as_str().unwrap_or_default().trim_ascii();
+            if !k.is_empty() && !u.ssh_authorized_keys.iter().any(|x| x == k) {
+                u.ssh_authorized_keys.push(String::from(k));
             }
         }
-        let groups = match n.get("groups").map(|v| &v.value) {
-            Some(Value::Seq(g)) => g
-                .iter()
-                .filter_map(Node::as_str)
-                .map(String::from)
-                .collect(),
-            _ => Vec::new(),
-        };
-        let shell = s("shell");
-        let u = User {
-            name: s("name").unwrap_or_default(),
-            gecos: s("gecos"),
-            groups,
-            primary_group: s("primaryGroup"),
-            no_user_group: flag(n, "noUserGroup"),
-            // Ignition's usermod changes an existing user's shell too.
-            set_shell: shell.is_some(),
-            shell,
-            homedir: s("homeDir"),
-            no_create_home: flag(n, "noCreateHome"),
-            system: flag(n, "system"),
-            uid: int_of(n, "uid"),
-            // Ignition locks nothing; a new user without a hash gets
-            // useradd's locked `!`.
-            lock_passwd: false,
-            password: s("passwordHash").map(|h| Password::Hash(Secret(h))),
-            ssh_authorized_keys: keys,
-            ..User::default()
-        };
+        for g in items(Some(n), "groups") {
+            if let Some(g) = g.as_str() {
+                u.groups.push(String::from(g));
+            }
+        }
+        u.gecos = s("gecos");
+        u.primary_group = s("primaryGroup");
+        u.no_user_group = flag(n, "noUserGroup");
+        u.shell = s("shell");
+        // Ignition's usermod changes an existing user's shell too.
+        u.set_shell = u.shell.is_some();
+        u.homedir = s("homeDir");
+        u.no_create_home = flag(n, "noCreateHome");
+        u.system = flag(n, "system");
+        u.uid = int_of(n, "uid");
+        u.password = s("passwordHash").map(|h| Password::Hash(Secret(h)));
         if !valid_name(&u.name) {
             return Err(self.at(
                 n,
@@ -367,20 +361,22 @@ impl Ign<'_> {
         for key in ["user", "group"] {
             let o = n.get(key);
             let id = o.and_then(|o| int_of(o, "id"));
-            let name = o.and_then(|o| str_of(o, "name"));
-            let who = match (id, name) {
-                (Some(_), Some(_)) => {
-                    return Err(self.at(n, list, i, key, "give id or name, not both"))
-                }
-                (Some(id), None) => alloc::format!("{id}"),
-                (None, Some(name)) if valid_name(&name) => name,
-                (None, Some(_)) => return Err(self.at(n, list, i, key, "not a valid name")),
-                (None, None) => String::from("0"),
-            };
+            let name = o.and_then(|o| str_at(o, "name"));
             if key == "group" {
                 owner.push(':');
             }
-            owner.push_str(&who);
+            // Written straight into `owner`: no string of its own.
+            match (id, name) {
+                (Some(_), Some(_)) => {
+                    return Err(self.at(n, list, i, key, "give id or name, not both"))
+                }
+                (Some(id), None) => {
+                    let _ = core::fmt::Write::write_fmt(&mut owner, format_args!("{id}"));
+                }
+                (None, Some(name)) if valid_name(name) => owner.push_str(name),
+                (None, Some(_)) => return Err(self.at(n, list, i, key, "not a valid name")),
+                (None, None) => owner.push('0'),
+            }
         }
         let overwrite = flag(n, "overwrite");
         let mut f = WriteFile {
@@ -443,41 +439,43 @@ impl Ign<'_> {
     /// A `contents`/`append` resource: its bytes, `None` without a source.
     #[inline(never)]
     fn resource(&self, n: &Node, i: usize, key: &str) -> Result<Option<Vec<u8>>, Fail> {
-        let Some(uri) = str_of(n, "source") else {
+        let Some(uri) = str_at(n, "source") else {
             return Ok(None);
         };
         let at = n.get("source").unwrap_or(n);
         let bad = |msg: &str| self.at(at, "storage.files", i, key, msg);
-        let mut bytes = match data_uri(&uri) {
+        let mut bytes = match data_uri(uri) {
             Some(Ok(b)) => b,
             Some(Err(msg)) => return Err(bad(msg)),
             None => {
                 let scheme = uri.split_once(':').map(|(s, _)| s).unwrap_or("relative");
-                return Err(bad(&cat(&[
-                    "`", &printable(scheme.as_bytes()), "` sources are not supported: egret fetches nothing; inline the file as a data: URL",
-                ])));
+                return Err(bad(&alloc::format!(
+                    "`{}` sources are not supported: egret fetches nothing; inline the file as a data: URL",
+                    printable(scheme.as_bytes())
+                )));
             }
         };
-        match str_of(n, "compression").as_deref() {
+        match str_at(n, "compression") {
             None | Some("") => {}
             Some("gzip") => {
                 bytes = gzip::decompress(&bytes, MAX_DECODED)
-                    .map_err(|e| bad(&cat(&["not gzip: ", &alloc::format!("{e}")])))?;
+                    .map_err(|e| bad(&alloc::format!("not gzip: {e}")))?;
             }
             Some(_) => return Err(bad("compression must be gzip or null")),
         }
-        if let Some(h) = n.get("verification").and_then(|v| str_of(v, "hash")) {
-            let (kind, want) = h.split_once('-').unwrap_or((&h, ""));
+        if let Some(h) = n.get("verification").and_then(|v| str_at(v, "hash")) {
+            let (kind, want) = h.split_once('-').unwrap_or((h, ""));
             let got: Vec<u8> = match kind {
-                "sha512" => ed25519_compact::sha512::Hash::hash(&bytes).to_vec(),
+                "sha512" => {
+                    // The out-of-line state of the other SHA-512 users.
+                    let mut h = crate::crypt::sha512();
+                    h.update(&bytes);
+                    h.finalize().to_vec()
+                }
                 "sha256" => crate::crypt::sha256(&bytes).to_vec(),
                 _ => return Err(bad("verification.hash must be sha512-HEX or sha256-HEX")),
             };
-            let hex: String = got
-                .iter()
-                .flat_map(|b| [b >> 4, b & 15])
-                .map(|d| char::from_digit(u32::from(d), 16).unwrap_or('0'))
-                .collect();
+            let hex = crate::platform::hex_id("", &got, got.len());
             if !hex.eq_ignore_ascii_case(want) {
                 return Err(bad("verification.hash does not match the contents"));
             }
@@ -498,41 +496,31 @@ impl Ign<'_> {
             _ => None,
         };
         let (enable, mask) = (bool_of("enabled"), bool_of("mask"));
-        let contents = str_of(n, "contents");
+        let contents = str_at(n, "contents");
         if mask == Some(true) && (contents.is_some() || enable == Some(true)) {
             return Err(bad(
                 "mask",
                 "a masked unit cannot also have contents or be enabled",
             ));
         }
-        let path = cat(&["/etc/systemd/system/", &name]);
-        let file = |path: String, text: String, kind: NodeKind| WriteFile {
-            path,
-            content: Content(text.into_bytes()),
-            permissions: 0o644,
-            owner: String::from("0:0"),
-            defer: true,
-            overwrite: true,
-            kind,
-            ..WriteFile::default()
-        };
+        let dir = "/etc/systemd/system/";
+        let out = &mut ctx.write_files;
         if let Some(c) = contents {
-            ctx.write_files.push(file(path.clone(), c, NodeKind::File));
+            unit_file(out, &[dir, &name], c, NodeKind::File);
         }
         for d in items(Some(n), "dropins") {
-            let dname = str_of(d, "name").unwrap_or_default();
-            if !dname.ends_with(".conf") || has_byte(&dname, b"/\0\n") {
+            let dname = str_at(d, "name").unwrap_or_default();
+            if !dname.ends_with(".conf") || has_byte(dname, b"/\0\n") {
                 return Err(bad("dropins", "a drop-in needs a name ending in .conf"));
             }
             // A drop-in without contents is not written, as Ignition.
-            if let Some(c) = str_of(d, "contents") {
-                ctx.write_files
-                    .push(file(cat(&[&path, ".d/", &dname]), c, NodeKind::File));
+            if let Some(c) = str_at(d, "contents") {
+                unit_file(out, &[dir, &name, ".d/", dname], c, NodeKind::File);
             }
         }
         if mask == Some(true) {
             let null = NodeKind::Symlink(String::from("/dev/null"));
-            ctx.write_files.push(file(path, String::new(), null));
+            unit_file(out, &[dir, &name], "", null);
         }
         if enable.is_some() || mask == Some(false) {
             ctx.unit_ops.push(UnitOp {
@@ -545,15 +533,20 @@ impl Ign<'_> {
     }
 }
 
-/// `list[i].key` (or `list[i]` without a key), for messages.
+/// A unit file, drop-in or mask link at the path `path` joins; out of line:
+/// three call sites.
 #[inline(never)]
-fn shown(list: &str, i: usize, key: &str) -> String {
-    let mut s = alloc::format!("{list}[{i}]");
-    if !key.is_empty() {
-        s.push('.');
-        s.push_str(key);
-    }
-    s
+fn unit_file(out: &mut Vec<WriteFile>, path: &[&str], text: &str, kind: NodeKind) {
+    out.push(WriteFile {
+        path: cat(path),
+        content: Content(text.as_bytes().to_vec()),
+        permissions: 0o644,
+        owner: String::from("0:0"),
+        defer: true,
+        overwrite: true,
+        kind,
+        ..WriteFile::default()
+    });
 }
 
 /// The type letter [`SCHEMA`] gives `parent.key`, `None` for an unknown key.
@@ -894,6 +887,23 @@ mod tests {
             assert!(c.warnings[1].contains("unknown Ignition key `passwd.users[0].bogus`"));
         }
         assert!(err(r#"{"ignition":{"version":"3.7.0"}}"#).contains("3.0.0 to 3.6.0"));
+        // The minor version reads as `parse::<u8>()` reads it.
+        for v in ["3.+6.0", "3.006.0"] {
+            ctx(&format!(r#"{{"ignition":{{"version":"{v}"}}}}"#)).unwrap();
+        }
+        for v in [
+            "3.-0.0",
+            "3.256.0",
+            "3..0",
+            "3.+.0",
+            "3.1 .0",
+            "3.99999999999999999999.0",
+        ] {
+            assert!(
+                err(&format!(r#"{{"ignition":{{"version":"{v}"}}}}"#)).contains("3.0.0 to 3.6.0"),
+                "{v}"
+            );
+        }
     }
 
     #[test]

@@ -62,6 +62,19 @@ pub struct User {
     pub set_shell: bool,
 }
 
+impl User {
+    /// A user with only a name and `lock_passwd`: out of line, since
+    /// `..User::default()` writes out every field at each call site.
+    #[inline(never)]
+    pub fn named(name: &str, lock_passwd: bool) -> User {
+        User {
+            name: String::from(name),
+            lock_passwd,
+            ..User::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Group {
     pub name: String,

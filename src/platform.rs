@@ -17,10 +17,10 @@ use crate::source::{Credential, Documents, MetaKind};
 use crate::text::value::{Node, Pos, Value};
 use crate::text::{base64, shell};
 
-use crate::cloudconfig::parse_yaml;
 /// A platform document egret refuses names the file and the position, as
 /// every other document does.
 pub use crate::cloudconfig::Error;
+use crate::cloudconfig::{fail, push_keys, tree, Fail};
 
 /// What a platform adds to the documents of its source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,28 +43,31 @@ pub struct Platform {
 
 /// Reads the platform documents of `docs`. NoCloud sources give an empty
 /// [`Platform`] unless they carry credentials.
-#[inline(never)]
 pub fn read(docs: &Documents) -> Result<Platform, Error> {
     let mut p = Platform::default();
-    match docs.meta_kind {
-        MetaKind::NoCloud => {}
-        MetaKind::ConfigDrive => configdrive(docs, &mut p)?,
-        MetaKind::OpenNebula => {
-            if let Some(b) = &docs.meta_data {
-                opennebula(b, &docs.name("context.sh"), &mut p)?;
-            }
-        }
-    }
-    credentials(&docs.credentials, &docs.source, &mut p);
+    fill(docs, &mut p).map_err(|e| *e)?;
     Ok(p)
 }
 
-fn bad(file: &str, n: &Node, what: &str) -> Error {
-    Error {
-        file: file.to_owned(),
-        pos: n.pos,
-        msg: what.to_owned(),
+/// [`read`] into `p`, with the boxed error of the other readers: nothing
+/// big is moved on the way out.
+#[inline(never)]
+pub(crate) fn fill(docs: &Documents, p: &mut Platform) -> Result<(), Fail> {
+    match docs.meta_kind {
+        MetaKind::NoCloud => {}
+        MetaKind::ConfigDrive => configdrive(docs, p)?,
+        MetaKind::OpenNebula => {
+            if let Some(b) = &docs.meta_data {
+                opennebula(b, &docs.name("context.sh"), p)?;
+            }
+        }
     }
+    credentials(&docs.credentials, &docs.source, p);
+    Ok(())
+}
+
+fn bad(file: &str, n: &Node, what: &str) -> Fail {
+    fail(file, n.pos, what.to_owned())
 }
 
 /// A scalar as text; numbers too (`"uuid": 42` is not worth refusing).
@@ -76,14 +79,15 @@ fn text(n: &Node) -> Option<String> {
     }
 }
 
-fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Error> {
+fn string(file: &str, n: &Node, what: &str) -> Result<Option<String>, Fail> {
     match &n.value {
         Value::Null => Ok(None),
         _ => text(n).map(Some).ok_or_else(|| bad(file, n, what)),
     }
 }
 
-fn push_key(keys: &mut Vec<String>, k: &str) {
+/// `k` unless it is empty, a comment or already there.
+pub(crate) fn push_key(keys: &mut Vec<String>, k: &str) {
     let k = k.trim_ascii();
     if !k.is_empty() && !k.starts_with('#') && !keys.iter().any(|x| x == k) {
         keys.push(k.to_owned());
@@ -91,10 +95,10 @@ fn push_key(keys: &mut Vec<String>, k: &str) {
 }
 
 /// OpenStack `meta_data.json`, `vendor_data.json`.
-fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
+fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Fail> {
     if let Some(b) = &docs.meta_data {
         let file = docs.name("meta_data.json");
-        let md = parse_yaml(b, &file)?;
+        let md = tree(b, &file)?;
         if !matches!(md.value, Value::Map(_)) {
             return Err(bad(&file, &md, "meta_data.json must be an object"));
         }
@@ -133,7 +137,7 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
     }
     if let Some(b) = &docs.vendor_data {
         let file = docs.name("vendor_data.json");
-        let vd = parse_yaml(b, &file)?;
+        let vd = tree(b, &file)?;
         p.vendor_data = vendor(&vd, &file, 0)?;
     }
     Ok(())
@@ -141,7 +145,7 @@ fn configdrive(docs: &Documents, p: &mut Platform) -> Result<(), Error> {
 
 /// cloud-init's `convert_vendordata`: a string is vendor-data; an object
 /// carries it under `cloud-init`.
-fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Error> {
+fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Fail> {
     match &n.value {
         Value::Null => Ok(None),
         Value::Str(s) => Ok(Some(s.as_bytes().to_vec())),
@@ -159,23 +163,27 @@ fn vendor(n: &Node, file: &str, depth: u8) -> Result<Option<Vec<u8>>, Error> {
 
 /// OpenNebula's context variables, with the meaning its own contextualization
 /// packages give them (and cloud-init's for `USER_DATA`).
-fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
-    let vars = shell::parse(bytes).map_err(|e| Error {
-        file: file.to_owned(),
-        pos: Pos {
-            line: e.line,
-            col: e.col,
-        },
-        msg: e.what.to_owned(),
+fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Fail> {
+    let vars = shell::parse(bytes).map_err(|e| {
+        fail(
+            file,
+            Pos {
+                line: e.line,
+                col: e.col,
+            },
+            e.what.to_owned(),
+        )
     })?;
     let get = |k: &str| vars.get(k).filter(|v| !v.is_empty());
-    let b64 = |k: &str| -> Result<Option<Vec<u8>>, Error> {
+    let b64 = |k: &str| -> Result<Option<Vec<u8>>, Fail> {
         match get(k) {
             None => Ok(None),
-            Some(v) => base64::decode(v.as_bytes()).map(Some).map_err(|_| Error {
-                file: file.to_owned(),
-                pos: Pos::default(),
-                msg: alloc::format!("{k} is not valid base64"),
+            Some(v) => base64::decode(v.as_bytes()).map(Some).map_err(|_| {
+                fail(
+                    file,
+                    Pos::default(),
+                    alloc::format!("{k} is not valid base64"),
+                )
             }),
         }
     };
@@ -185,13 +193,12 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
         .map(ToOwned::to_owned);
 
     let mut keys = Vec::new();
-    for line in get("SSH_KEY")
-        .or_else(|| get("SSH_PUBLIC_KEY"))
-        .unwrap_or_default()
-        .lines()
-    {
-        push_key(&mut keys, line);
-    }
+    push_keys(
+        &mut keys,
+        get("SSH_KEY")
+            .or_else(|| get("SSH_PUBLIC_KEY"))
+            .unwrap_or_default(),
+    );
     let name = get("USERNAME").unwrap_or("root");
     let password = if let Some(h) = b64("CRYPTED_PASSWORD_BASE64")? {
         Some(Password::Hash(Secret(utf8(
@@ -210,19 +217,14 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
         let root = name == "root";
         // One-context gives a named user passwordless sudo unless told NO.
         let sudo = !root && !get("USERNAME_SUDO").is_some_and(|v| v.eq_ignore_ascii_case("no"));
-        p.users.push(User {
-            name: name.to_owned(),
-            shell: Some(get("USERNAME_SHELL").unwrap_or("/bin/bash").to_owned()).filter(|_| !root),
-            lock_passwd: password.is_none() && !root,
-            password,
-            sudo: if sudo {
-                alloc::vec!["ALL=(ALL) NOPASSWD:ALL".to_owned()]
-            } else {
-                Vec::new()
-            },
-            ssh_authorized_keys: keys,
-            ..User::default()
-        });
+        let mut u = User::named(name, password.is_none() && !root);
+        u.shell = Some(get("USERNAME_SHELL").unwrap_or("/bin/bash").to_owned()).filter(|_| !root);
+        u.password = password;
+        if sudo {
+            u.sudo.push("ALL=(ALL) NOPASSWD:ALL".to_owned());
+        }
+        u.ssh_authorized_keys = keys;
+        p.users.push(u);
     }
 
     let user_data = match get("USER_DATA").or_else(|| get("USERDATA")) {
@@ -261,12 +263,9 @@ fn opennebula(bytes: &[u8], file: &str, p: &mut Platform) -> Result<(), Error> {
     Ok(())
 }
 
-fn utf8(b: Vec<u8>, what: &str, file: &str) -> Result<String, Error> {
-    String::from_utf8(b).map_err(|_| Error {
-        file: file.to_owned(),
-        pos: Pos::default(),
-        msg: alloc::format!("{what} is not UTF-8"),
-    })
+fn utf8(b: Vec<u8>, what: &str, file: &str) -> Result<String, Fail> {
+    String::from_utf8(b)
+        .map_err(|_| fail(file, Pos::default(), alloc::format!("{what} is not UTF-8")))
 }
 
 /// systemd credentials egret applies itself; systemd in the real root reads
@@ -275,10 +274,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
     if creds.is_empty() {
         return;
     }
-    let mut root = User {
-        name: "root".to_owned(),
-        ..User::default()
-    };
+    let mut root = User::named("root", false);
     let mut touched = false;
     for c in creds {
         let value = core::str::from_utf8(&c.value).map(|v| v.trim_end_matches('\n'));
@@ -292,9 +288,7 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
         match c.name.as_str() {
             "system.hostname" => p.hostname = Some(value.trim_ascii().to_owned()),
             "ssh.authorized_keys.root" => {
-                for l in value.lines() {
-                    push_key(&mut root.ssh_authorized_keys, l);
-                }
+                push_keys(&mut root.ssh_authorized_keys, value);
                 touched = true;
             }
             "passwd.hashed-password.root" => {
@@ -331,15 +325,15 @@ fn credentials(creds: &[Credential], source: &str, p: &mut Platform) {
             h.update(c.value.as_slice());
             h.update(&b"\0"[..]);
         }
-        p.instance_id = Some(hex_id("credentials-", &h.finalize()));
+        p.instance_id = Some(hex_id("credentials-", &h.finalize(), 8));
     }
 }
 
-/// `prefix` and the first 8 bytes of `digest` in hex: an instance id made
-/// from the documents themselves.
-pub fn hex_id(prefix: &str, digest: &[u8]) -> String {
+/// `prefix` and the first `n` bytes of `digest` in hex: with 8, an instance
+/// id made from the documents themselves.
+pub fn hex_id(prefix: &str, digest: &[u8], n: usize) -> String {
     let mut id = String::from(prefix);
-    for nibble in digest.iter().take(8).flat_map(|b| [b >> 4, b & 15]) {
+    for nibble in digest.iter().take(n).flat_map(|b| [b >> 4, b & 15]) {
         id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
     }
     id

@@ -434,12 +434,15 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// `A-Za-z0-9_-.()` is kept, so a part name is always one safe path
 /// component. Nothing usable left means no name.
 fn clean_filename(f: &str) -> Option<String> {
-    let cleaned: String = f
-        .chars()
-        .map(|c| if c == '/' { '_' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || (c.is_ascii() && b"_-.()".contains(&(*c as u8))))
-        .take(128)
-        .collect();
+    // A byte loop: every character kept is ASCII, so no byte of a longer
+    // UTF-8 sequence can be.
+    let mut cleaned = String::new();
+    for b in f.bytes() {
+        let b = if b == b'/' { b'_' } else { b };
+        if cleaned.len() < 128 && (b.is_ascii_alphanumeric() || b"_-.()".contains(&b)) {
+            cleaned.push(char::from(b));
+        }
+    }
     match cleaned.as_str() {
         "" | "." | ".." => None,
         _ => Some(cleaned),
@@ -835,6 +838,10 @@ Content-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\nIyEv\n!!!
         );
         assert_eq!(clean_filename(".."), None);
         assert_eq!(clean_filename("\n\t é"), None);
+        // Non-ASCII is dropped whole and not counted; at most 128 kept.
+        assert_eq!(clean_filename("é.a€b").as_deref(), Some(".ab"));
+        let long = "é/".repeat(200);
+        assert_eq!(clean_filename(&long), Some("_".repeat(128)));
     }
 
     #[test]

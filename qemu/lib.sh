@@ -37,10 +37,10 @@ need_base() {
 # Debian's cloud kernel (linux-image-cloud-amd64, through apt like any
 # package): sets KVER, VMLINUZ and MODROOT (the unpacked package).
 kernel() {
-	d=$W/kernel
-	if [ ! -f "$d/ready" ]; then
+	_k=$W/kernel
+	if [ ! -f "$_k/ready" ]; then
 		say "kernel: apt-get download linux-image-cloud-amd64's kernel"
-		rm -rf "$d" && mkdir -p "$d"
+		rm -rf "$_k" && mkdir -p "$_k"
 		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
 			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 		if [ -z "$pkg" ]; then
@@ -49,11 +49,11 @@ kernel() {
 				awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 		fi
 		[ -n "$pkg" ] || die "no linux-image-cloud-amd64 in the apt sources"
-		(cd "$d" && apt-get download -q "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
-		dpkg-deb -x "$d"/linux-image-*.deb "$d/x"
-		touch "$d/ready"
+		(cd "$_k" && apt-get download -q "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+		dpkg-deb -x "$_k"/linux-image-*.deb "$_k/x"
+		touch "$_k/ready"
 	fi
-	MODROOT=$d/x
+	MODROOT=$_k/x
 	VMLINUZ=$(ls "$MODROOT"/boot/vmlinuz-*)
 	KVER=${VMLINUZ##*/vmlinuz-}
 }
@@ -123,10 +123,10 @@ demo_key() {
 # Prints the ISO's path.
 seed_iso() {
 	demo_key
-	d=$W/seed/demo
-	rm -rf "$d" && mkdir -p "$d/tree"
-	printf 'instance-id: iid-egret-demo-%s\nlocal-hostname: egret-demo\n' "$(date +%s)" >"$d/tree/meta-data"
-	cat >"$d/tree/user-data" <<EOS
+	_d=$W/seed/demo
+	rm -rf "$_d" && mkdir -p "$_d/tree"
+	printf 'instance-id: iid-egret-demo-%s\nlocal-hostname: egret-demo\n' "$(date +%s)" >"$_d/tree/meta-data"
+	cat >"$_d/tree/user-data" <<EOS
 #cloud-config
 manage_etc_hosts: localhost
 users:
@@ -136,30 +136,30 @@ users:
     ssh_authorized_keys:
       - $(cat "$W/key.pub")
 EOS
-	genisoimage -quiet -V cidata -r -J -o "$d/seed.iso" "$d/tree"
-	echo "$d/seed.iso"
+	genisoimage -quiet -V cidata -r -J -o "$_d/seed.iso" "$_d/tree"
+	echo "$_d/seed.iso"
 }
 
 # A free TCP port on 127.0.0.1 for hostfwd, from 10022 up.
 free_port() {
-	p=${EGRET_SSH_PORT:-10022}
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo "$p"
+	_p=${EGRET_SSH_PORT:-10022}
+	while ss -Hltn "sport = :$_p" | grep -q .; do _p=$((_p + 1)); done
+	echo "$_p"
 }
 
 # boot_image IMAGE_DIR PORT LOG QEMU_ARGS...: boots an image of qemu/image
 # in the background (QEMU_PID), throw-away writes (-snapshot), sshd's port
 # forwarded from 127.0.0.1:PORT. restrict=on: the guest reaches nothing.
 boot_image() {
-	i=$1 p=$2 l=$3
+	_img=$1 _port=$2 _log=$3
 	shift 3
 	qemu-system-x86_64 -accel tcg -machine pc -cpu "${EGRET_QEMU_CPU:-max}" -m 1024 -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot -snapshot \
-		-serial "file:$l" \
-		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$p-:22" \
-		-kernel "$i/vmlinuz" -initrd "$i/initrd.img" \
+		-serial "file:$_log" \
+		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$_port-:22" \
+		-kernel "$_img/vmlinuz" -initrd "$_img/initrd.img" \
 		-append "console=ttyS0 root=/dev/vda rw quiet ${EGRET_APPEND:-}" \
-		-drive "file=$i/root.img,if=virtio,format=raw" "$@" &
+		-drive "file=$_img/root.img,if=virtio,format=raw" "$@" 2>"$_log.qemu" &
 	QEMU_PID=$!
 }
 
@@ -171,8 +171,8 @@ guest_ssh() { # PORT COMMAND
 
 # wait_ssh PORT SECONDS: until `ssh demo@127.0.0.1 true` succeeds.
 wait_ssh() {
-	end=$(($(date +%s) + $2))
-	while [ "$(date +%s)" -lt "$end" ]; do
+	_end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$_end" ]; do
 		kill -0 "$QEMU_PID" 2>/dev/null || return 1
 		guest_ssh "$1" true 2>/dev/null && return 0
 		sleep 0.2
@@ -184,9 +184,9 @@ wait_ssh() {
 # what Debian's Ignition 2.14 reads). Prints the file's path.
 ignition_config() {
 	demo_key
-	d=$W/seed/demo-ign
-	mkdir -p "$d"
-	cat >"$d/config.ign" <<EOS
+	_d=$W/seed/demo-ign
+	mkdir -p "$_d"
+	cat >"$_d/config.ign" <<EOS
 {"ignition": {"version": "3.3.0"},
  "passwd": {"users": [{"name": "demo", "shell": "/bin/bash", "groups": ["sudo"],
                        "sshAuthorizedKeys": ["$(cat "$W/key.pub")"]}]},
@@ -195,5 +195,5 @@ ignition_config() {
    {"path": "/etc/sudoers.d/90-demo", "mode": 288,
     "contents": {"source": "data:,demo%20ALL%3D(ALL)%20NOPASSWD%3AALL%0A"}}]}}
 EOS
-	echo "$d/config.ign"
+	echo "$_d/config.ign"
 }

@@ -537,10 +537,13 @@ fn validate(files: &[String]) -> i32 {
             }
         };
         let kind = kind_of(f);
-        let result = match kind {
-            "meta-data" => cloudconfig::parse_meta_data(&bytes, f).map(|_| Vec::new()),
-            "network-config" => cloudconfig::parse_yaml(&bytes, f).map(|_| Vec::new()),
-            "egret.conf" => cloudconfig::parse_conf(&bytes, f).map(|_| Vec::new()),
+        // Only the warnings are kept, taken rather than moved out: a partial
+        // move would drop the other fields one by one here.
+        let mut warnings = Vec::new();
+        let failed = match kind {
+            "meta-data" => cloudconfig::parse_meta_data(&bytes, f).err(),
+            "network-config" => cloudconfig::parse_yaml(&bytes, f).err(),
+            "egret.conf" => cloudconfig::parse_conf(&bytes, f).err(),
             "context.sh" | "meta_data.json" => {
                 // Named by its directory, so messages name the file itself.
                 let dir = f.rsplit_once('/').map_or(".", |(d, _)| d);
@@ -554,7 +557,13 @@ fn validate(files: &[String]) -> i32 {
                     meta_data: Some(bytes),
                     ..Documents::default()
                 };
-                crate::platform::read(&docs).map(|p| p.warnings)
+                match crate::platform::read(&docs) {
+                    Ok(mut p) => {
+                        warnings = core::mem::take(&mut p.warnings);
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
             }
             _ => {
                 // The document's name in messages is the file itself.
@@ -563,16 +572,20 @@ fn validate(files: &[String]) -> i32 {
                     user_data: Some(bytes),
                     ..Documents::default()
                 };
-                cloudconfig::build(&docs, &Inputs::default())
-                    .map(|mut c| core::mem::take(&mut c.warnings))
-                    .map_err(|mut e| {
+                match cloudconfig::build(&docs, &Inputs::default()) {
+                    Ok(mut c) => {
+                        warnings = core::mem::take(&mut c.warnings);
+                        None
+                    }
+                    Err(mut e) => {
                         e.file = f.clone();
-                        e
-                    })
+                        Some(e)
+                    }
+                }
             }
         };
-        match result {
-            Ok(warnings) => {
+        match failed {
+            None => {
                 let _ = writeln!(report, "{f}: ok ({kind}, {} warning(s))", warnings.len());
                 for w in &warnings {
                     let mut w = w.as_str();
@@ -585,7 +598,7 @@ fn validate(files: &[String]) -> i32 {
                     let _ = writeln!(report, "  warning: {w}");
                 }
             }
-            Err(e) => {
+            Some(e) => {
                 let _ = writeln!(report, "{e}");
                 code = code.max(EXIT_INVALID);
             }

@@ -33,17 +33,34 @@ pub struct Plan {
     pub ds: Option<Ds>,
 }
 
-/// The disk source a label announces, as cloud-init matches labels.
-pub fn kind_of_label(label: &str) -> Option<&'static str> {
-    if label.eq_ignore_ascii_case("cidata") {
-        Some("nocloud")
-    } else if label.eq_ignore_ascii_case("config-2") {
-        Some("configdrive")
-    } else if label.eq_ignore_ascii_case("CONTEXT") || label.eq_ignore_ascii_case("CDROM") {
-        Some("opennebula")
+/// A disk source's [`Spec`] for a device path.
+type MakeSpec = fn(String) -> Spec;
+
+/// The disk sources, in precedence order, with the labels that announce
+/// them (as cloud-init matches labels).
+const DISKS: [(&str, MakeSpec); 3] = [
+    ("nocloud", Spec::NoCloud),
+    ("configdrive", Spec::ConfigDrive),
+    ("opennebula", Spec::OpenNebula),
+];
+
+/// The index in [`DISKS`] of the source a label announces.
+fn disk_of_label(label: &str) -> Option<usize> {
+    let is = |l: &str| label.eq_ignore_ascii_case(l);
+    if is("cidata") {
+        Some(0)
+    } else if is("config-2") {
+        Some(1)
+    } else if is("CONTEXT") || is("CDROM") {
+        Some(2)
     } else {
         None
     }
+}
+
+/// The disk source a label announces, as cloud-init matches labels.
+pub fn kind_of_label(label: &str) -> Option<&'static str> {
+    DISKS.get(disk_of_label(label)?).map(|d| d.0)
 }
 
 /// Inside a confidential VM the hypervisor is not trusted, so neither is
@@ -67,36 +84,31 @@ pub fn confidential(host: &Host) -> Option<&'static str> {
 /// Disk sources for the labelled devices, in precedence order.
 fn disk_specs(found: &[Labelled], log: &mut Log) -> Vec<Spec> {
     let mut specs = Vec::new();
-    for kind in ["nocloud", "configdrive", "opennebula"] {
+    for (k, (kind, make)) in DISKS.iter().enumerate() {
         for d in found {
-            if kind_of_label(&d.label) != Some(kind) {
+            if disk_of_label(&d.label) != Some(k) {
                 continue;
             }
             log.say(format_args!(
                 "detect: {} labelled {}: {kind}",
                 d.dev, d.label
             ));
-            let path = d.dev.clone();
-            specs.push(match kind {
-                "nocloud" => Spec::NoCloud(path),
-                "configdrive" => Spec::ConfigDrive(path),
-                _ => Spec::OpenNebula(path),
-            });
+            specs.push(make(d.dev.clone()));
         }
     }
     specs
 }
 
-/// The device kind a `ds=` hint promises, if any. A bare `ds=nocloud`
+/// The index in [`DISKS`] of the device kind a `ds=` hint promises, if any. A bare `ds=nocloud`
 /// says the seed is on a disk; with `s=`, `i=` or `h=` the command line
 /// names the seed itself (or is one), and nothing is waited for.
-fn promised(ds: Option<&Ds>) -> Option<&'static str> {
+fn promised(ds: Option<&Ds>) -> Option<usize> {
     let ds = ds?;
     let bare = ds.seedfrom.is_none() && ds.instance_id.is_none() && ds.hostname.is_none();
     match ds.kind.as_str() {
-        "nocloud" | "nocloud-net" if bare => Some("nocloud"),
-        "configdrive" | "config-drive" | "config_drive" => Some("configdrive"),
-        "opennebula" => Some("opennebula"),
+        "nocloud" | "nocloud-net" if bare => Some(0),
+        "configdrive" | "config-drive" | "config_drive" => Some(1),
+        "opennebula" => Some(2),
         _ => None,
     }
 }
@@ -148,9 +160,10 @@ pub fn plan(
         "detect: {} labelled block device(s) in {elapsed} ms",
         found.len()
     ));
-    if let Some(kind) = promised(plan.ds.as_ref()) {
+    if let Some((k, (kind, _))) = promised(plan.ds.as_ref()).and_then(|k| Some((k, DISKS.get(k)?)))
+    {
         let deadline = start.saturating_add(u64::from(timeout) * 1000);
-        let waited = |f: &[Labelled]| f.iter().any(|d| kind_of_label(&d.label) == Some(kind));
+        let waited = |f: &[Labelled]| f.iter().any(|d| disk_of_label(&d.label) == Some(k));
         if !waited(&found) {
             log.say(format_args!(
                 "detect: ds= promises a {kind} disk: waiting up to {timeout} s"
@@ -179,7 +192,7 @@ pub fn plan(
         .iter()
         .any(|e| {
             rustix::fs::access(
-                alloc::format!("{fw}/{e}").as_str(),
+                crate::text::cat(&[&fw, "/", e]).as_str(),
                 rustix::fs::Access::EXISTS,
             )
             .is_ok()

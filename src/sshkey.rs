@@ -178,11 +178,11 @@ fn known_type(kind: &str) -> bool {
 /// type, an unterminated quote or malformed option in the options field, and
 /// for any line holding a line break or NUL inside it.
 pub fn parse_public_line(line: &str) -> Option<PublicKey<'_>> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    if line.contains(['\n', '\r', '\0']) {
+    let line = trim_end_by(line, |b| matches!(b, b'\n' | b'\r'));
+    if line.bytes().any(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
         return None;
     }
-    let line = line.trim_matches([' ', '\t']);
+    let line = trim_blanks(line);
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
@@ -206,7 +206,7 @@ pub fn parse_public_line(line: &str) -> Option<PublicKey<'_>> {
     if !blob_matches(kind, &decoded) {
         return None;
     }
-    let comment = rest.trim_matches([' ', '\t']);
+    let comment = trim_blanks(rest);
     Some(PublicKey {
         options,
         kind,
@@ -217,10 +217,32 @@ pub fn parse_public_line(line: &str) -> Option<PublicKey<'_>> {
 
 /// The first space/tab-delimited word and the rest after the whitespace.
 fn split_word(s: &str) -> (&str, &str) {
-    match s.split_once([' ', '\t']) {
-        Some((word, rest)) => (word, rest.trim_start_matches([' ', '\t'])),
+    match s.bytes().position(is_blank) {
+        Some(i) => s
+            .split_at_checked(i)
+            .map_or((s, ""), |(w, r)| (w, trim_blanks_start(r))),
         None => (s, ""),
     }
+}
+
+// Byte loops for the blanks (space, tab) around words, rather than core's
+// char-pattern trims.
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn trim_blanks_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_blank(b)).count();
+    s.get(n..).unwrap_or_default()
+}
+
+fn trim_end_by(s: &str, drop: fn(u8) -> bool) -> &str {
+    let n = s.bytes().rev().take_while(|&b| drop(b)).count();
+    s.get(..s.len() - n).unwrap_or_default()
+}
+
+fn trim_blanks(s: &str) -> &str {
+    trim_end_by(trim_blanks_start(s), is_blank)
 }
 
 /// Splits off the options field the way sshd's
@@ -245,7 +267,7 @@ fn split_options(s: &str) -> Option<(&str, &str)> {
         return None;
     }
     let (options, rest) = s.split_at_checked(i)?;
-    Some((options, rest.trim_start_matches([' ', '\t'])))
+    Some((options, trim_blanks_start(rest)))
 }
 
 /// Checks the options field is a comma list of `name` or `name="value"`,

@@ -601,6 +601,23 @@ impl Accounts {
             .and_then(group_of)
     }
 
+    /// The gid of [`Accounts::group`] (out of line: most callers want only
+    /// that, and there are many).
+    #[inline(never)]
+    pub fn gid_of(&self, name: &str) -> Option<u32> {
+        // Every entry has all four fields (see `parse_line`, `add_group`).
+        self.group
+            .entries()
+            .find(|l| l.field(0) == Some(name))
+            .and_then(|l| l.id(2))
+    }
+
+    /// Whether [`Accounts::user`] finds `name` (out of line, like `gid_of`).
+    #[inline(never)]
+    pub fn has_user(&self, name: &str) -> bool {
+        self.user(name).is_some()
+    }
+
     /// The first `group` entry with `gid`.
     pub fn group_by_gid(&self, gid: u32) -> Option<Group> {
         self.group

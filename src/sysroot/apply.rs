@@ -307,9 +307,9 @@ impl Run<'_> {
         let home_base = conf_value(&useradd, "HOME").unwrap_or("/home");
 
         for g in &ctx.groups {
-            let r = match (acc.group(&g.name), g.gid) {
+            let r = match (acc.gid_of(&g.name), g.gid) {
                 // Ignition's `gid`: an existing group must already have it.
-                (Some(e), Some(gid)) if e.gid != gid => Err(accounts::Error::IdTaken),
+                (Some(e), Some(gid)) if e != gid => Err(accounts::Error::IdTaken),
                 (None, Some(gid)) if acc.group_by_gid(gid).is_some() => {
                     Err(accounts::Error::IdTaken)
                 }
@@ -360,7 +360,7 @@ impl Run<'_> {
     fn members_and_passwords(&mut self, ctx: &Context, acc: &mut Accounts, today: u64) {
         for g in &ctx.groups {
             for m in &g.members {
-                if acc.user(m).is_none() {
+                if !acc.has_user(m) {
                     self.log.say(format_args!(
                         "warning: group {}: member {m} does not exist, skipped",
                         g.name
@@ -371,7 +371,7 @@ impl Run<'_> {
             }
         }
         for c in &ctx.chpasswd {
-            if acc.user(&c.name).is_none() {
+            if !acc.has_user(&c.name) {
                 self.log.say(format_args!(
                     "warning: chpasswd: user {} does not exist, skipped",
                     c.name
@@ -430,9 +430,9 @@ impl Run<'_> {
                 let gid = if let Some(pg) = &u.primary_group {
                     ensure_group(acc, defs, pg, u.system)?
                 } else if u.no_user_group {
-                    acc.group("users").map(|g| g.gid).unwrap_or(100)
-                } else if let Some(g) = acc.group(&u.name) {
-                    g.gid
+                    acc.gid_of("users").unwrap_or(100)
+                } else if let Some(g) = acc.gid_of(&u.name) {
+                    g
                 } else {
                     let gid = acc.alloc_gid(u.system, defs, Some(uid))?;
                     acc.add_group(&u.name, gid)?;
@@ -485,7 +485,7 @@ impl Run<'_> {
     #[inline(never)]
     fn write_accounts(&mut self, p: &Plan) {
         let new = p.acc.render();
-        let shadow_gid = p.acc.group("shadow").map(|g| g.gid).unwrap_or(0);
+        let shadow_gid = p.acc.gid_of("shadow").unwrap_or(0);
         if new.passwd != p.original.passwd {
             self.write_keep("/etc/passwd", &new.passwd, 0o644, 0, 0);
         }
@@ -987,8 +987,8 @@ fn ensure_group(
     name: &str,
     system: bool,
 ) -> Result<u32, accounts::Error> {
-    if let Some(g) = acc.group(name) {
-        return Ok(g.gid);
+    if let Some(gid) = acc.gid_of(name) {
+        return Ok(gid);
     }
     let gid = acc.alloc_gid(system, defs, None)?;
     acc.add_group(name, gid)?;
@@ -1032,7 +1032,7 @@ fn resolve_owner(owner: &str, acc: Option<&Accounts>) -> Option<(u32, u32)> {
     let gid = match numeric_id(g) {
         _ if g.is_empty() => 0,
         Some(n) => n,
-        None => acc?.group(g)?.gid,
+        None => acc?.gid_of(g)?,
     };
     Some((uid, gid))
 }

@@ -14,7 +14,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -549,15 +548,16 @@ fn group_of(l: &Line) -> Option<Group> {
     })
 }
 
+/// A new line's fields (out of line: every line egret adds is made here).
+#[inline(never)]
+fn row(fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// The fields of a shadow line with no aging: what "no shadow entry"
 /// meant, so creating one changes nothing but where the hash lives.
 fn shadow_fields(name: &str, hash: &str) -> Vec<String> {
-    let mut f = vec![String::new(); 9];
-    if let [n, h, ..] = f.as_mut_slice() {
-        name.clone_into(n);
-        hash.clone_into(h);
-    }
-    f
+    row(&[name, hash, "", "", "", "", "", "", ""])
 }
 
 impl Accounts {
@@ -679,7 +679,6 @@ impl Accounts {
         if self.group.ids(2).binary_search(&gid).is_ok() {
             return Err(Error::IdTaken);
         }
-        let row = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         self.group.insert(row(&[name, "x", &gid.to_string(), ""]));
         if let Some(gs) = self.gshadow.as_mut() {
             if !gs.name_taken(name) {
@@ -729,26 +728,11 @@ impl Accounts {
                 return Err(Error::BadField);
             }
         }
-        self.passwd.insert(vec![
-            u.name.clone(),
-            "x".to_owned(),
-            u.uid.to_string(),
-            u.gid.to_string(),
-            u.gecos.clone(),
-            u.home.clone(),
-            u.shell.clone(),
-        ]);
-        let fields = vec![
-            u.name.clone(),
-            "!".to_owned(),
-            lastchg_days.to_string(),
-            "0".to_owned(),
-            "99999".to_owned(),
-            "7".to_owned(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ];
+        let (uid, gid) = (u.uid.to_string(), u.gid.to_string());
+        let (name, day) = (u.name.as_str(), lastchg_days.to_string());
+        self.passwd
+            .insert(row(&[name, "x", &uid, &gid, &u.gecos, &u.home, &u.shell]));
+        let fields = row(&[name, "!", &day, "0", "99999", "7", "", "", ""]);
         let shadow = self
             .shadow
             .get_or_insert_with(|| Table::parse(b"", Db::Shadow));

@@ -409,7 +409,7 @@ impl Run<'_> {
         home_base: &str,
     ) -> Result<Planned, accounts::Error> {
         let (uid, gid, home, create_home) = match acc.user(&u.name) {
-            Some(e) => {
+            Some(mut e) => {
                 self.log.say(format_args!(
                     "user {} exists (uid {}): kept, settings applied",
                     u.name, e.uid
@@ -417,7 +417,7 @@ impl Run<'_> {
                 if let (true, Some(sh)) = (u.set_shell, &u.shell) {
                     acc.set_shell(&u.name, sh)?;
                 }
-                (e.uid, e.gid, e.home, false)
+                (e.uid, e.gid, core::mem::take(&mut e.home), false)
             }
             None => {
                 let uid = match u.uid {
@@ -442,12 +442,12 @@ impl Run<'_> {
                     .homedir
                     .clone()
                     .unwrap_or_else(|| cat(&[home_base.trim_end_matches('/'), "/", &u.name]));
-                let entry = accounts::User {
+                let mut entry = accounts::User {
                     name: u.name.clone(),
                     uid,
                     gid,
                     gecos: u.gecos.clone().unwrap_or_default(),
-                    home: home.clone(),
+                    home,
                     shell: u.shell.clone().unwrap_or_else(|| default_shell.to_owned()),
                 };
                 acc.add_user(&entry, today)?;
@@ -455,6 +455,7 @@ impl Run<'_> {
                     "user {} created (uid {uid}, gid {gid})",
                     u.name
                 ));
+                let home = core::mem::take(&mut entry.home);
                 (uid, gid, home, !u.no_create_home && !u.system)
             }
         };
@@ -954,7 +955,9 @@ impl Run<'_> {
 /// Keys of the instance: the default user's, else root's (see model).
 #[inline(never)]
 fn root_keys(ctx: &Context, acc: &Accounts, users: &mut Vec<Planned>, default_name: Option<&str>) {
-    let Some(r) = acc.user("root") else { return };
+    let Some(mut r) = acc.user("root") else {
+        return;
+    };
     let options = match (default_name, ctx.disable_root) {
         (Some(d), true) => Some(replace(
             &replace(&ctx.disable_root_opts, "$USER", d),
@@ -967,10 +970,10 @@ fn root_keys(ctx: &Context, acc: &Accounts, users: &mut Vec<Planned>, default_na
     let mut p = match pos {
         Some(i) => users.remove(i),
         None => Planned {
-            name: r.name,
+            name: core::mem::take(&mut r.name),
             uid: r.uid,
             gid: r.gid,
-            home: r.home,
+            home: core::mem::take(&mut r.home),
             create_home: false,
             keys: Vec::new(),
             key_options: None,

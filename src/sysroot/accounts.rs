@@ -313,7 +313,7 @@ fn parse_line(raw: &[u8], db: Db) -> Option<Vec<String>> {
         return None;
     }
     let text = core::str::from_utf8(raw).ok()?;
-    let fields: Vec<String> = text.split(':').map(ToOwned::to_owned).collect();
+    let fields = split_owned(text, ':', true);
     let name_ok = fields.first().is_some_and(|n| !n.is_empty());
     let f = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
     let ok = name_ok
@@ -437,14 +437,14 @@ pub fn valid_name(name: &str) -> bool {
 /// has to be safe inside a comma-separated field.
 fn check_member(name: &str) -> Result<(), Error> {
     let bad = |c: char| matches!(c, ':' | ',') || c.is_whitespace() || c.is_control();
-    if name.is_empty() || name.len() > NAME_MAX || name.contains(bad) {
+    if name.is_empty() || name.len() > NAME_MAX || name.chars().any(bad) {
         return Err(Error::BadName);
     }
     Ok(())
 }
 
 fn check_field(s: &str) -> Result<(), Error> {
-    if s.contains([':', '\n', '\r', '\0']) {
+    if s.bytes().any(|b| matches!(b, b':' | b'\n' | b'\r' | b'\0')) {
         return Err(Error::BadField);
     }
     Ok(())
@@ -459,9 +459,15 @@ fn check_id(id: u32) -> Result<(), Error> {
 }
 
 fn members(field: &str) -> Vec<String> {
-    field
-        .split(',')
-        .filter(|m| !m.is_empty())
+    split_owned(field, ',', false)
+}
+
+/// The pieces of `s` between `sep`s, empty ones only with `keep_empty`:
+/// one body for a line's fields and a member list.
+#[inline(never)]
+fn split_owned(s: &str, sep: char, keep_empty: bool) -> Vec<String> {
+    s.split(sep)
+        .filter(|p| keep_empty || !p.is_empty())
         .map(ToOwned::to_owned)
         .collect()
 }

@@ -1161,9 +1161,17 @@ fn conf_value<'t>(text: &'t [u8], key: &str) -> Option<&'t str> {
     let text = core::str::from_utf8(text).ok()?;
     text.lines().find_map(|l| {
         let (k, v) = l.trim_ascii().split_once('=')?;
-        (k.trim_ascii() == key && !v.trim_ascii().is_empty())
-            .then(|| v.trim_ascii().trim_matches('"'))
+        (k.trim_ascii() == key && !v.trim_ascii().is_empty()).then(|| trim_quotes(v.trim_ascii()))
     })
+}
+
+/// `s` without the `"`s at either end (`trim_matches('"')`, by bytes).
+fn trim_quotes(s: &str) -> &str {
+    let quote = |b: &u8| *b == b'"';
+    let start = s.bytes().take_while(quote).count();
+    let s = s.get(start..).unwrap_or_default();
+    let end = s.len() - s.bytes().rev().take_while(quote).count();
+    s.get(..end).unwrap_or_default()
 }
 
 /// New homes: login.defs `HOME_MODE`, else `0777 & ~UMASK` as useradd does.
@@ -1268,6 +1276,17 @@ mod tests {
         assert_eq!(text, "# managed by hand\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep old@host\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ new\n");
         let (again, added) = authorized_keys(&text, &keys, None);
         assert_eq!((again.as_str(), added), (text.as_str(), 0));
+    }
+
+    #[test]
+    fn useradd_values_lose_their_quotes_like_trim_matches() {
+        for s in ["", "\"", "\"\"", "\"a\"", "\"\"a b\"", "a\"b", "\"é\""] {
+            assert_eq!(trim_quotes(s), s.trim_matches('"'));
+        }
+        let text = b"# c\nSHELL=\"/bin/bash\"\nHOME = /srv/home \nEMPTY=\n";
+        assert_eq!(conf_value(text, "SHELL"), Some("/bin/bash"));
+        assert_eq!(conf_value(text, "HOME"), Some("/srv/home"));
+        assert_eq!(conf_value(text, "EMPTY"), None);
     }
 
     #[test]

@@ -81,9 +81,8 @@ pub fn confidential(host: &Host) -> Option<&'static str> {
         .find(|f| has(f.as_bytes()))
 }
 
-/// Disk sources for the labelled devices, in precedence order.
-fn disk_specs(found: &[Labelled], log: &mut Log) -> Vec<Spec> {
-    let mut specs = Vec::new();
+/// Adds the disk sources for the labelled devices, in precedence order.
+fn disk_specs(found: &[Labelled], log: &mut Log, specs: &mut Vec<Spec>) {
     for (k, (kind, make)) in DISKS.iter().enumerate() {
         for d in found {
             if disk_of_label(&d.label) != Some(k) {
@@ -96,7 +95,6 @@ fn disk_specs(found: &[Labelled], log: &mut Log) -> Vec<Spec> {
             specs.push(make(d.dev.clone()));
         }
     }
-    specs
 }
 
 /// The index in [`DISKS`] of the device kind a `ds=` hint promises, if any. A bare `ds=nocloud`
@@ -185,7 +183,7 @@ pub fn plan(
             }
         }
     }
-    plan.specs.extend(disk_specs(&found, log));
+    disk_specs(&found, log, &mut plan.specs);
 
     let fw = host.path(fwcfg::DEFAULT_DIR);
     let has_fwcfg = [fwcfg::OWN, fwcfg::IGNITION, fwcfg::CREDENTIALS]

@@ -332,14 +332,17 @@ fn blob_matches(kind: &str, blob: &[u8]) -> bool {
     }
     let ecdsa_curve =
         |curve: &[u8]| kind.strip_prefix("ecdsa-sha2-").map(str::as_bytes) == Some(curve);
-    match (kind, rest.as_slice()) {
-        ("ssh-ed25519", [pk]) => pk.len() == 32,
-        ("sk-ssh-ed25519@openssh.com", [pk, _application]) => pk.len() == 32,
-        ("ssh-rsa", [_e, _n]) => true,
-        ("ssh-dss", [_p, _q, _g, _y]) => true,
-        ("sk-ecdsa-sha2-nistp256@openssh.com", [curve, _q, _application]) => *curve == b"nistp256",
-        (_, [curve, _q]) => ecdsa_curve(curve),
-        _ => false,
+    // By kind first: one comparison of the type per key, not per shape.
+    let rest = rest.as_slice();
+    match kind {
+        "ssh-ed25519" => matches!(rest, [pk] if pk.len() == 32),
+        "sk-ssh-ed25519@openssh.com" => matches!(rest, [pk, _application] if pk.len() == 32),
+        "ssh-rsa" => matches!(rest, [_e, _n]),
+        "ssh-dss" => matches!(rest, [_p, _q, _g, _y]),
+        "sk-ecdsa-sha2-nistp256@openssh.com" => {
+            matches!(rest, [curve, _q, _application] if *curve == b"nistp256")
+        }
+        _ => matches!(rest, [curve, _q] if ecdsa_curve(curve)),
     }
 }
 

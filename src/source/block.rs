@@ -32,13 +32,12 @@ fn skipped(name: &str) -> bool {
 /// left out quietly: a scan must never fail the boot.
 pub fn scan(host: &Host) -> Vec<Labelled> {
     let sys = host.path("/sys/class/block");
-    let Ok(Some(mut names)) = crate::wire::Volume::list_dir(&super::disk::HostDir(sys), "") else {
+    let Ok(Some(names)) = crate::wire::Volume::list_dir(&super::disk::HostDir(sys), "") else {
         return Vec::new();
     };
     // Listed in name order, so the scan's order is the same at every boot.
-    names.retain(|n| !skipped(n));
     let mut out = Vec::new();
-    for name in names {
+    for name in names.iter().filter(|n| !skipped(n)) {
         let size = host.path(&alloc::format!("/sys/class/block/{name}/size"));
         if matches!(super::nocloud::read_host(&size, 64), Ok(Some(s)) if s.trim_ascii() == b"0") {
             continue;

@@ -14,7 +14,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -314,7 +313,7 @@ fn parse_line(raw: &[u8], db: Db) -> Option<Vec<String>> {
         return None;
     }
     let text = core::str::from_utf8(raw).ok()?;
-    let fields: Vec<String> = text.split(':').map(ToOwned::to_owned).collect();
+    let fields = split_owned(text, ':', true);
     let name_ok = fields.first().is_some_and(|n| !n.is_empty());
     let f = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
     let ok = name_ok
@@ -438,14 +437,14 @@ pub fn valid_name(name: &str) -> bool {
 /// has to be safe inside a comma-separated field.
 fn check_member(name: &str) -> Result<(), Error> {
     let bad = |c: char| matches!(c, ':' | ',') || c.is_whitespace() || c.is_control();
-    if name.is_empty() || name.len() > NAME_MAX || name.contains(bad) {
+    if name.is_empty() || name.len() > NAME_MAX || name.chars().any(bad) {
         return Err(Error::BadName);
     }
     Ok(())
 }
 
 fn check_field(s: &str) -> Result<(), Error> {
-    if s.contains([':', '\n', '\r', '\0']) {
+    if s.bytes().any(|b| matches!(b, b':' | b'\n' | b'\r' | b'\0')) {
         return Err(Error::BadField);
     }
     Ok(())
@@ -460,9 +459,15 @@ fn check_id(id: u32) -> Result<(), Error> {
 }
 
 fn members(field: &str) -> Vec<String> {
-    field
-        .split(',')
-        .filter(|m| !m.is_empty())
+    split_owned(field, ',', false)
+}
+
+/// The pieces of `s` between `sep`s, empty ones only with `keep_empty`:
+/// one body for a line's fields and a member list.
+#[inline(never)]
+fn split_owned(s: &str, sep: char, keep_empty: bool) -> Vec<String> {
+    s.split(sep)
+        .filter(|p| keep_empty || !p.is_empty())
         .map(ToOwned::to_owned)
         .collect()
 }
@@ -549,15 +554,16 @@ fn group_of(l: &Line) -> Option<Group> {
     })
 }
 
+/// A new line's fields (out of line: every line egret adds is made here).
+#[inline(never)]
+fn row(fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// The fields of a shadow line with no aging: what "no shadow entry"
 /// meant, so creating one changes nothing but where the hash lives.
 fn shadow_fields(name: &str, hash: &str) -> Vec<String> {
-    let mut f = vec![String::new(); 9];
-    if let [n, h, ..] = f.as_mut_slice() {
-        name.clone_into(n);
-        hash.clone_into(h);
-    }
-    f
+    row(&[name, hash, "", "", "", "", "", "", ""])
 }
 
 impl Accounts {
@@ -679,7 +685,6 @@ impl Accounts {
         if self.group.ids(2).binary_search(&gid).is_ok() {
             return Err(Error::IdTaken);
         }
-        let row = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         self.group.insert(row(&[name, "x", &gid.to_string(), ""]));
         if let Some(gs) = self.gshadow.as_mut() {
             if !gs.name_taken(name) {
@@ -729,26 +734,11 @@ impl Accounts {
                 return Err(Error::BadField);
             }
         }
-        self.passwd.insert(vec![
-            u.name.clone(),
-            "x".to_owned(),
-            u.uid.to_string(),
-            u.gid.to_string(),
-            u.gecos.clone(),
-            u.home.clone(),
-            u.shell.clone(),
-        ]);
-        let fields = vec![
-            u.name.clone(),
-            "!".to_owned(),
-            lastchg_days.to_string(),
-            "0".to_owned(),
-            "99999".to_owned(),
-            "7".to_owned(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ];
+        let (uid, gid) = (u.uid.to_string(), u.gid.to_string());
+        let (name, day) = (u.name.as_str(), lastchg_days.to_string());
+        self.passwd
+            .insert(row(&[name, "x", &uid, &gid, &u.gecos, &u.home, &u.shell]));
+        let fields = row(&[name, "!", &day, "0", "99999", "7", "", "", ""]);
         let shadow = self
             .shadow
             .get_or_insert_with(|| Table::parse(b"", Db::Shadow));

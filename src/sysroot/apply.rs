@@ -409,7 +409,7 @@ impl Run<'_> {
         home_base: &str,
     ) -> Result<Planned, accounts::Error> {
         let (uid, gid, home, create_home) = match acc.user(&u.name) {
-            Some(e) => {
+            Some(mut e) => {
                 self.log.say(format_args!(
                     "user {} exists (uid {}): kept, settings applied",
                     u.name, e.uid
@@ -417,7 +417,7 @@ impl Run<'_> {
                 if let (true, Some(sh)) = (u.set_shell, &u.shell) {
                     acc.set_shell(&u.name, sh)?;
                 }
-                (e.uid, e.gid, e.home, false)
+                (e.uid, e.gid, core::mem::take(&mut e.home), false)
             }
             None => {
                 let uid = match u.uid {
@@ -442,12 +442,12 @@ impl Run<'_> {
                     .homedir
                     .clone()
                     .unwrap_or_else(|| cat(&[home_base.trim_end_matches('/'), "/", &u.name]));
-                let entry = accounts::User {
+                let mut entry = accounts::User {
                     name: u.name.clone(),
                     uid,
                     gid,
                     gecos: u.gecos.clone().unwrap_or_default(),
-                    home: home.clone(),
+                    home,
                     shell: u.shell.clone().unwrap_or_else(|| default_shell.to_owned()),
                 };
                 acc.add_user(&entry, today)?;
@@ -455,6 +455,7 @@ impl Run<'_> {
                     "user {} created (uid {uid}, gid {gid})",
                     u.name
                 ));
+                let home = core::mem::take(&mut entry.home);
                 (uid, gid, home, !u.no_create_home && !u.system)
             }
         };
@@ -954,7 +955,9 @@ impl Run<'_> {
 /// Keys of the instance: the default user's, else root's (see model).
 #[inline(never)]
 fn root_keys(ctx: &Context, acc: &Accounts, users: &mut Vec<Planned>, default_name: Option<&str>) {
-    let Some(r) = acc.user("root") else { return };
+    let Some(mut r) = acc.user("root") else {
+        return;
+    };
     let options = match (default_name, ctx.disable_root) {
         (Some(d), true) => Some(replace(
             &replace(&ctx.disable_root_opts, "$USER", d),
@@ -967,10 +970,10 @@ fn root_keys(ctx: &Context, acc: &Accounts, users: &mut Vec<Planned>, default_na
     let mut p = match pos {
         Some(i) => users.remove(i),
         None => Planned {
-            name: r.name,
+            name: core::mem::take(&mut r.name),
             uid: r.uid,
             gid: r.gid,
-            home: r.home,
+            home: core::mem::take(&mut r.home),
             create_home: false,
             keys: Vec::new(),
             key_options: None,
@@ -1158,9 +1161,17 @@ fn conf_value<'t>(text: &'t [u8], key: &str) -> Option<&'t str> {
     let text = core::str::from_utf8(text).ok()?;
     text.lines().find_map(|l| {
         let (k, v) = l.trim_ascii().split_once('=')?;
-        (k.trim_ascii() == key && !v.trim_ascii().is_empty())
-            .then(|| v.trim_ascii().trim_matches('"'))
+        (k.trim_ascii() == key && !v.trim_ascii().is_empty()).then(|| trim_quotes(v.trim_ascii()))
     })
+}
+
+/// `s` without the `"`s at either end (`trim_matches('"')`, by bytes).
+fn trim_quotes(s: &str) -> &str {
+    let quote = |b: &u8| *b == b'"';
+    let start = s.bytes().take_while(quote).count();
+    let s = s.get(start..).unwrap_or_default();
+    let end = s.len() - s.bytes().rev().take_while(quote).count();
+    s.get(..end).unwrap_or_default()
 }
 
 /// New homes: login.defs `HOME_MODE`, else `0777 & ~UMASK` as useradd does.
@@ -1265,6 +1276,17 @@ mod tests {
         assert_eq!(text, "# managed by hand\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeep old@host\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ new\n");
         let (again, added) = authorized_keys(&text, &keys, None);
         assert_eq!((again.as_str(), added), (text.as_str(), 0));
+    }
+
+    #[test]
+    fn useradd_values_lose_their_quotes_like_trim_matches() {
+        for s in ["", "\"", "\"\"", "\"a\"", "\"\"a b\"", "a\"b", "\"é\""] {
+            assert_eq!(trim_quotes(s), s.trim_matches('"'));
+        }
+        let text = b"# c\nSHELL=\"/bin/bash\"\nHOME = /srv/home \nEMPTY=\n";
+        assert_eq!(conf_value(text, "SHELL"), Some("/bin/bash"));
+        assert_eq!(conf_value(text, "HOME"), Some("/srv/home"));
+        assert_eq!(conf_value(text, "EMPTY"), None);
     }
 
     #[test]

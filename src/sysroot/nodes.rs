@@ -269,7 +269,15 @@ pub fn install_section(text: &[u8]) -> Install {
             _ => continue,
         };
         if v.is_empty() {
-            out.targets.retain(|(_, k)| *k != kind);
+            // By hand: `Vec::retain`'s code is large for a list this short.
+            let mut i = 0;
+            while let Some((_, k)) = out.targets.get(i) {
+                if *k == kind {
+                    out.targets.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
             if kind.is_empty() {
                 out.alias.clear();
             }

@@ -111,14 +111,22 @@ impl Disk {
         Ok(disk)
     }
 
-    /// Runs `f` on the volume. Each call re-reads the superblocks (from the
-    /// page cache after `open`): cheaper than keeping a self-borrowing reader.
-    pub fn with_volume<T>(&self, f: &mut dyn FnMut(&dyn Volume) -> T) -> Result<T, wire::Error> {
+    /// Runs `f` on the volume; `f` is called exactly when this succeeds.
+    /// Each call re-reads the superblocks (from the page cache after `open`):
+    /// cheaper than keeping a self-borrowing reader. Not generic over a
+    /// result, so the probing below exists once.
+    pub fn with_volume(&self, f: &mut dyn FnMut(&dyn Volume)) -> Result<(), wire::Error> {
         match self {
-            Disk::Dir(d) => Ok(f(d)),
+            Disk::Dir(d) => {
+                f(d);
+                Ok(())
+            }
             // A damaged ISO is reported as such, not as "not FAT".
             Disk::Image(m) => match Iso::open(&**m) {
-                Ok(iso) => Ok(f(&iso)),
+                Ok(iso) => {
+                    f(&iso);
+                    Ok(())
+                }
                 Err(e) => match wire::iso9660::probe_label(&**m) {
                     Ok(Some(_)) => Err(e),
                     _ => match wire::fat::probe_label(&**m) {

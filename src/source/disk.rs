@@ -12,7 +12,7 @@ use rustix::fs::{FileType, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
 use super::nocloud::read_host;
-use crate::sysroot::root::dir_names;
+use crate::sysroot::root::utf8_names;
 use crate::wire::{self, fat::Fat, iso9660::Iso, Media, Volume};
 
 /// A block device or an image file, read with `pread`.
@@ -180,12 +180,7 @@ impl Volume for HostDir {
         };
         // Names that are not UTF-8 cannot be asked for, and names with
         // control characters are not components: neither is listed.
-        let names = dir_names(fd.as_fd(), 4096).map_err(dir_error)?;
-        let names = names
-            .into_iter()
-            .filter_map(|n| n.into_string().ok())
-            .filter(|n| wire::component(n))
-            .collect();
+        let names = utf8_names(fd.as_fd(), 4096, wire::component).map_err(dir_error)?;
         Ok(Some(names))
     }
 }

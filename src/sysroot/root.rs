@@ -550,6 +550,24 @@ pub(crate) fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>,
     Ok(names)
 }
 
+/// The [`dir_names`] that are UTF-8 and that `keep` accepts, as strings:
+/// one body for [`Root::list`] and the host directories of sources.
+pub(crate) fn utf8_names(
+    dir: BorrowedFd<'_>,
+    cap: usize,
+    keep: fn(&str) -> bool,
+) -> Result<Vec<String>, Errno> {
+    let mut out = Vec::new();
+    for name in dir_names(dir, cap)? {
+        if let Ok(name) = name.into_string() {
+            if keep(&name) {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Heapsort: O(n log n) on any input, in a fraction of the code core's
 /// generic sort instantiates per element type; every sort of egret uses it.
 /// Not stable: callers sort distinct items or do not care.
@@ -996,15 +1014,10 @@ impl Root {
 
     fn list_at(&self, dir: &str) -> Result<Vec<String>, Errno> {
         let abs = norm(dir)?;
-        let mut out = Vec::new();
-        if let Some(fd) = found(self.open_dir(&abs))? {
-            for name in dir_names(fd.as_fd(), LIST_MAX_ENTRIES)? {
-                if let Ok(name) = name.to_str() {
-                    out.push(name.to_owned());
-                }
-            }
+        match found(self.open_dir(&abs))? {
+            Some(fd) => utf8_names(fd.as_fd(), LIST_MAX_ENTRIES, |_| true),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Atomically points `path` at `target` (stored verbatim, resolved later

@@ -105,7 +105,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for part in [self.op, " ", &self.path, ": "] {
+        for part in &[self.op, " ", &self.path, ": "] {
             f.write_str(part)?;
         }
         match errno_name(self.errno) {
@@ -460,8 +460,8 @@ fn temp_name(name: &CStr) -> Result<CString, Errno> {
         s.push(b'.');
     }
     s.extend_from_slice(b"egret-");
-    for b in raw {
-        for d in [b >> 4, b & 0xf] {
+    for &b in &raw {
+        for &d in &[b >> 4, b & 0xf] {
             s.push(if d < 10 { b'0' + d } else { b'a' - 10 + d });
         }
     }

@@ -67,8 +67,10 @@ pub fn hash_password(password: &[u8]) -> Result<String, Error> {
     getrandom::fill(&mut random).map_err(|_| Error::Random)?;
     // 256 is a multiple of 64, so keeping the low six bits of a uniform byte
     // gives a uniform alphabet index: no rejection sampling needed.
-    let salt: Vec<u8> = random.iter().map(|b| alphabet(*b)).collect();
-    sha512_crypt(password, &salt, None)
+    for b in &mut random {
+        *b = alphabet(*b);
+    }
+    sha512_crypt(password, &random, None)
 }
 
 /// Computes glibc's `$6$` crypt of `password` with `salt`.
@@ -249,7 +251,12 @@ fn update_repeated(h: &mut Hash, digest: &[u8; 64], len: usize) {
 
 /// `digest` repeated and cut to `len` bytes.
 fn stretch(digest: &[u8; 64], len: usize) -> Vec<u8> {
-    digest.iter().copied().cycle().take(len).collect()
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let n = (len - out.len()).min(digest.len());
+        out.extend_from_slice(digest.get(..n).unwrap_or_default());
+    }
+    out
 }
 
 fn push_decimal(out: &mut String, mut n: u32) {

@@ -77,7 +77,8 @@ pub fn confidential(host: &Host) -> Option<&'static str> {
         return None;
     }
     ["tdx_guest", "sev_snp", "sev_es", "sev"]
-        .into_iter()
+        .iter()
+        .copied()
         .find(|f| has(f.as_bytes()))
 }
 

@@ -51,19 +51,20 @@ pub fn from_volume(vol: &dyn Volume, source: String) -> Result<Documents, FetchE
             "{source}: no {dir}/meta_data.json"
         )));
     };
-    let vendor = match read("vendor_data.json")? {
-        Some(v) => Some(v),
-        None => read("vendor_data2.json")?,
-    };
-    Ok(Documents {
+    // Filled in place: every `?` below then drops one `Documents`.
+    let mut docs = Documents {
         meta_data: Some(meta),
-        user_data: read("user_data")?,
-        vendor_data: vendor,
-        network_config: read("network_data.json")?,
         meta_kind: MetaKind::ConfigDrive,
-        source: alloc::format!("{source}/{dir}"),
         ..Documents::default()
-    })
+    };
+    docs.vendor_data = read("vendor_data.json")?;
+    if docs.vendor_data.is_none() {
+        docs.vendor_data = read("vendor_data2.json")?;
+    }
+    docs.user_data = read("user_data")?;
+    docs.network_config = read("network_data.json")?;
+    docs.source = alloc::format!("{source}/{dir}");
+    Ok(docs)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use rustix::fs::{FileType, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
 use super::nocloud::read_host;
-use crate::sysroot::root::dir_names;
+use crate::sysroot::root::utf8_names;
 use crate::wire::{self, fat::Fat, iso9660::Iso, Media, Volume};
 
 /// A block device or an image file, read with `pread`.
@@ -111,14 +111,22 @@ impl Disk {
         Ok(disk)
     }
 
-    /// Runs `f` on the volume. Each call re-reads the superblocks (from the
-    /// page cache after `open`): cheaper than keeping a self-borrowing reader.
-    pub fn with_volume<T>(&self, f: &mut dyn FnMut(&dyn Volume) -> T) -> Result<T, wire::Error> {
+    /// Runs `f` on the volume; `f` is called exactly when this succeeds.
+    /// Each call re-reads the superblocks (from the page cache after `open`):
+    /// cheaper than keeping a self-borrowing reader. Not generic over a
+    /// result, so the probing below exists once.
+    pub fn with_volume(&self, f: &mut dyn FnMut(&dyn Volume)) -> Result<(), wire::Error> {
         match self {
-            Disk::Dir(d) => Ok(f(d)),
+            Disk::Dir(d) => {
+                f(d);
+                Ok(())
+            }
             // A damaged ISO is reported as such, not as "not FAT".
             Disk::Image(m) => match Iso::open(&**m) {
-                Ok(iso) => Ok(f(&iso)),
+                Ok(iso) => {
+                    f(&iso);
+                    Ok(())
+                }
                 Err(e) => match wire::iso9660::probe_label(&**m) {
                     Ok(Some(_)) => Err(e),
                     _ => match wire::fat::probe_label(&**m) {
@@ -172,12 +180,7 @@ impl Volume for HostDir {
         };
         // Names that are not UTF-8 cannot be asked for, and names with
         // control characters are not components: neither is listed.
-        let names = dir_names(fd.as_fd(), 4096).map_err(dir_error)?;
-        let names = names
-            .into_iter()
-            .filter_map(|n| n.into_string().ok())
-            .filter(|n| wire::component(n))
-            .collect();
+        let names = utf8_names(fd.as_fd(), 4096, wire::component).map_err(dir_error)?;
         Ok(Some(names))
     }
 }

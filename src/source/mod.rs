@@ -255,6 +255,10 @@ fn on_disk(
             });
         }
     };
-    d.with_volume(&mut |v| read(v, source.clone()))
-        .unwrap_or_else(|e| Err(FetchError::Io(alloc::format!("{source}: {e}"))))
+    let mut got = None;
+    match d.with_volume(&mut |v| got = Some(read(v, source.clone()))) {
+        // `with_volume` succeeded, so `read` ran.
+        Ok(()) => got.unwrap_or_else(|| Err(FetchError::Io(source.clone()))),
+        Err(e) => Err(FetchError::Io(alloc::format!("{source}: {e}"))),
+    }
 }

@@ -14,8 +14,6 @@ use crate::sysroot::root::Root;
 use crate::text::cat;
 use crate::wire::Volume;
 
-const FILES: [&str; 4] = ["meta-data", "user-data", "vendor-data", "network-config"];
-
 /// A seed on a volume: an ISO9660 or FAT medium, or a directory of the
 /// running system. `source` is e.g. `nocloud:/dev/sr0`.
 pub fn from_volume(vol: &dyn Volume, source: String) -> Result<Documents, FetchError> {
@@ -37,24 +35,21 @@ pub fn from_root_dir(root: &Root, dir: &str) -> Result<Documents, FetchError> {
 type ReadFn<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, &'static str> + 'a;
 
 fn collect(source: String, read: &mut ReadFn<'_>) -> Result<Documents, FetchError> {
-    let mut docs = Documents {
-        source: source.clone(),
-        ..Documents::default()
-    };
-    for name in FILES {
-        let got = read(name).map_err(|e| FetchError::Io(cat(&[&source, "/", name, ": ", e])))?;
-        match name {
-            "meta-data" => docs.meta_data = got,
-            "user-data" => docs.user_data = got,
-            "vendor-data" => docs.vendor_data = got,
-            _ => docs.network_config = got,
-        }
+    let mut docs = Documents::default();
+    for (name, slot) in [
+        ("meta-data", &mut docs.meta_data),
+        ("user-data", &mut docs.user_data),
+        ("vendor-data", &mut docs.vendor_data),
+        ("network-config", &mut docs.network_config),
+    ] {
+        *slot = read(name).map_err(|e| FetchError::Io(cat(&[&source, "/", name, ": ", e])))?;
     }
+    docs.source = source;
     // cloud-init needs meta-data to call a directory a seed; so do we, but a
     // lone user-data is also accepted (instance id then defaults).
     if docs.meta_data.is_none() && docs.user_data.is_none() {
         return Err(FetchError::Absent(cat(&[
-            &source,
+            &docs.source,
             ": no meta-data or user-data",
         ])));
     }

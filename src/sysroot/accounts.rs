@@ -336,17 +336,17 @@ struct Table {
 impl Table {
     fn parse(data: &[u8], db: Db) -> Table {
         let body = data.strip_suffix(b"\n").unwrap_or(data);
-        let lines = if data.is_empty() {
-            Vec::new()
-        } else {
-            body.split(|&b| b == b'\n')
-                .map(|raw| Line {
+        // Loops rather than `collect` here and below: its code is large.
+        let mut lines = Vec::new();
+        if !data.is_empty() {
+            for raw in body.split(|&b| b == b'\n') {
+                lines.push(Line {
                     raw: raw.to_vec(),
                     fields: parse_line(raw, db),
                     dirty: false,
-                })
-                .collect()
-        };
+                });
+            }
+        }
         Table { lines }
     }
 
@@ -367,7 +367,10 @@ impl Table {
     }
 
     fn ids(&self, field: usize) -> Vec<u32> {
-        let mut ids: Vec<u32> = self.entries().filter_map(|l| l.id(field)).collect();
+        let mut ids = Vec::new();
+        for id in self.entries().filter_map(|l| l.id(field)) {
+            ids.push(id);
+        }
         super::root::sort(&mut ids);
         ids.dedup();
         ids
@@ -466,10 +469,13 @@ fn members(field: &str) -> Vec<String> {
 /// one body for a line's fields and a member list.
 #[inline(never)]
 fn split_owned(s: &str, sep: char, keep_empty: bool) -> Vec<String> {
-    s.split(sep)
-        .filter(|p| keep_empty || !p.is_empty())
-        .map(ToOwned::to_owned)
-        .collect()
+    let mut out = Vec::new();
+    for p in s.split(sep) {
+        if keep_empty || !p.is_empty() {
+            out.push(p.to_owned());
+        }
+    }
+    out
 }
 
 /// The lowest id in `lo..=hi` not in `used` (sorted, deduplicated).
@@ -557,7 +563,11 @@ fn group_of(l: &Line) -> Option<Group> {
 /// A new line's fields (out of line: every line egret adds is made here).
 #[inline(never)]
 fn row(fields: &[&str]) -> Vec<String> {
-    fields.iter().map(|s| (*s).to_owned()).collect()
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        out.push((*f).to_owned());
+    }
+    out
 }
 
 /// The fields of a shadow line with no aging: what "no shadow entry"

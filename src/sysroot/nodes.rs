@@ -171,8 +171,8 @@ impl Run<'_> {
             .and_then(|a| Some(cat(&[name.get(..=a)?, name.get(dot..)?])))
             .unwrap_or_default();
         let mut found = None;
-        for dir in UNIT_PATHS {
-            for n in [name, template.as_str()] {
+        for dir in &UNIT_PATHS {
+            for n in &[name, template.as_str()] {
                 let p = cat(&[dir, "/", n]);
                 if found.is_none() && !n.is_empty() {
                     if let Ok(Some(text)) = self.root.read_follow(&p, 1 << 20) {

@@ -105,7 +105,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for part in [self.op, " ", &self.path, ": "] {
+        for part in &[self.op, " ", &self.path, ": "] {
             f.write_str(part)?;
         }
         match errno_name(self.errno) {
@@ -460,8 +460,8 @@ fn temp_name(name: &CStr) -> Result<CString, Errno> {
         s.push(b'.');
     }
     s.extend_from_slice(b"egret-");
-    for b in raw {
-        for d in [b >> 4, b & 0xf] {
+    for &b in &raw {
+        for &d in &[b >> 4, b & 0xf] {
             s.push(if d < 10 { b'0' + d } else { b'a' - 10 + d });
         }
     }
@@ -548,6 +548,24 @@ pub(crate) fn dir_names(dir: BorrowedFd<'_>, cap: usize) -> Result<Vec<CString>,
     }
     sort(&mut names);
     Ok(names)
+}
+
+/// The [`dir_names`] that are UTF-8 and that `keep` accepts, as strings:
+/// one body for [`Root::list`] and the host directories of sources.
+pub(crate) fn utf8_names(
+    dir: BorrowedFd<'_>,
+    cap: usize,
+    keep: fn(&str) -> bool,
+) -> Result<Vec<String>, Errno> {
+    let mut out = Vec::new();
+    for name in dir_names(dir, cap)? {
+        if let Ok(name) = name.into_string() {
+            if keep(&name) {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Heapsort: O(n log n) on any input, in a fraction of the code core's
@@ -996,15 +1014,10 @@ impl Root {
 
     fn list_at(&self, dir: &str) -> Result<Vec<String>, Errno> {
         let abs = norm(dir)?;
-        let mut out = Vec::new();
-        if let Some(fd) = found(self.open_dir(&abs))? {
-            for name in dir_names(fd.as_fd(), LIST_MAX_ENTRIES)? {
-                if let Ok(name) = name.to_str() {
-                    out.push(name.to_owned());
-                }
-            }
+        match found(self.open_dir(&abs))? {
+            Some(fd) => utf8_names(fd.as_fd(), LIST_MAX_ENTRIES, |_| true),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Atomically points `path` at `target` (stored verbatim, resolved later

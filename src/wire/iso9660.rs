@@ -519,14 +519,14 @@ impl Volume for Iso<'_> {
             Some(e) if e.is_dir() => (e.ext, e.at),
             _ => return Ok(None),
         };
-        let list = self.entries(dir, at)?;
-        Ok(Some(
-            list.into_iter()
-                // Only the last record of a multi-extent file names it once.
-                .filter(|e| e.flags & FLAG_MULTI == 0 && super::component(&e.name))
-                .map(|e| e.name)
-                .collect(),
-        ))
+        let mut names = Vec::new();
+        for e in self.entries(dir, at)? {
+            // Only the last record of a multi-extent file names it once.
+            if e.flags & FLAG_MULTI == 0 && super::component(&e.name) {
+                names.push(e.name);
+            }
+        }
+        Ok(Some(names))
     }
 }
 

@@ -1401,31 +1401,20 @@ fn shell_quote(out: &mut Vec<u8>, w: &str) {
 }
 
 /// What `str::parse::<i64>` accepts (an optional sign, then decimal digits,
-/// no overflow), as a byte loop: the only i64 parses of the binary.
+/// no overflow), through the shared digit loop: no core integer parser.
 pub(crate) fn decimal(s: &str) -> Option<i64> {
     let (neg, digits) = match s.as_bytes() {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
         all => (false, all),
     };
-    if digits.is_empty() {
-        return None;
+    let v = crate::text::radix(digits, 10)?;
+    // Negated as unsigned, so i64::MIN fits.
+    if neg {
+        0i64.checked_sub_unsigned(v)
+    } else {
+        i64::try_from(v).ok()
     }
-    let mut v: i64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(b - b'0');
-        // Negative values are summed downwards, so i64::MIN fits.
-        v = v.checked_mul(10)?;
-        v = if neg {
-            v.checked_sub(d)?
-        } else {
-            v.checked_add(d)?
-        };
-    }
-    Some(v)
 }
 
 /// `YYYY-MM-DD` to days since the epoch (proleptic Gregorian).

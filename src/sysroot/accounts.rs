@@ -106,15 +106,7 @@ fn parse_num(s: &[u8]) -> Option<u32> {
         [b'0', o @ ..] if !o.is_empty() => (o, 8),
         _ => (s, 10),
     };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u32 = 0;
-    for &c in digits {
-        let d = char::from(c).to_digit(radix)?;
-        v = v.checked_mul(radix)?.checked_add(d)?;
-    }
-    Some(v)
+    crate::text::radix(digits, radix).and_then(|v| u32::try_from(v).ok())
 }
 
 fn parse_bool(s: &[u8]) -> Option<bool> {

@@ -22,6 +22,21 @@ pub fn cat(parts: &[&str]) -> String {
     s
 }
 
+/// `digits` (no sign, no prefix) as a number in `base`; `None` if empty, if
+/// any byte is not a digit of `base`, or on overflow. The one digit loop of
+/// every integer egret reads (YAML, cloud-config, `login.defs`).
+pub fn radix(digits: &[u8], base: u32) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        let v = char::from(d).to_digit(base)?;
+        n = n.checked_mul(u64::from(base))?.checked_add(u64::from(v))?;
+    }
+    Some(n)
+}
+
 /// Most characters of a value quoted in a message.
 const PRINTABLE_MAX: usize = 64;
 

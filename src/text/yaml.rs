@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
 
+use crate::text::radix;
 use crate::text::value::{Entry, Node, Pos, Value};
 
 /// Deepest nesting of collections accepted; deeper input is `TooDeep`, so the
@@ -1616,18 +1617,6 @@ fn construct_int(text: &str) -> Option<i64> {
     } else {
         i64::try_from(total).ok()
     }
-}
-
-fn radix(digits: &[u8], base: u32) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        let v = char::from(d).to_digit(base)?;
-        n = n.checked_mul(u64::from(base))?.checked_add(u64::from(v))?;
-    }
-    Some(n)
 }
 
 /// PyYAML's `construct_yaml_float` accepts: `_` ignored, case-insensitive
